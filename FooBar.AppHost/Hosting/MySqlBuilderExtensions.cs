@@ -1,0 +1,99 @@
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using MySqlConnector;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// MySQL hosting in the shape of the official Aspire.Hosting.MySql API, which the package registry here
+/// does not serve. The container follows the official mysql image's contract.
+/// </summary>
+public static class MySqlBuilderExtensions
+{
+    public const string DefaultImage = "library/mysql";
+    public const string DefaultTag = "8.4";
+    public const string DefaultRegistry = "docker.io";
+
+    private const string DataDirectory = "/var/lib/mysql";
+    private const string InitDirectory = "/docker-entrypoint-initdb.d";
+
+    /// <summary>Adds a MySQL server container; without <paramref name="password"/> a root password is generated.</summary>
+    public static IResourceBuilder<MySqlServerResource> AddMySql(this IDistributedApplicationBuilder builder,
+        [ResourceName] string name, IResourceBuilder<ParameterResource>? password = null, int? port = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+
+        var passwordParameter = password?.Resource
+            ?? ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false);
+        var server = new MySqlServerResource(name, passwordParameter);
+
+        string? connectionString = null;
+        builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(server, async (_, ct) =>
+            connectionString = await server.ConnectionStringExpression.GetValueAsync(ct));
+
+        // Databases beyond MYSQL_DATABASE's one are created once the server accepts queries.
+        builder.Eventing.Subscribe<ResourceReadyEvent>(server, async (@event, ct) =>
+        {
+            var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
+            await using var connection = new MySqlConnection(connectionString);
+            await connection.OpenAsync(ct);
+            foreach (var databaseName in server.Databases.Values)
+            {
+                var quoted = new MySqlCommandBuilder().QuoteIdentifier(databaseName);
+                await using var command = new MySqlCommand($"CREATE DATABASE IF NOT EXISTS {quoted}", connection);
+                await command.ExecuteNonQueryAsync(ct);
+                logger.LogInformation("Database {Database} is ready", databaseName);
+            }
+        });
+
+        var healthCheckKey = $"{name}_check";
+        builder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlHealthCheck>(healthCheckKey, new Func<string?>(() => connectionString));
+
+        return builder.AddResource(server)
+            .WithEndpoint(port: port, targetPort: 3306, name: MySqlServerResource.PrimaryEndpointName)
+            .WithImage(DefaultImage, DefaultTag)
+            .WithImageRegistry(DefaultRegistry)
+            .WithEnvironment(context => context.EnvironmentVariables["MYSQL_ROOT_PASSWORD"] = server.PasswordParameter)
+            .WithHealthCheck(healthCheckKey);
+    }
+
+    /// <summary>Adds a database, created on the server when it is ready, and healthy once it can be queried.</summary>
+    public static IResourceBuilder<MySqlDatabaseResource> AddDatabase(this IResourceBuilder<MySqlServerResource> builder,
+        [ResourceName] string name, string? databaseName = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+
+        var database = new MySqlDatabaseResource(name, databaseName ?? name, builder.Resource);
+        builder.Resource.AddDatabase(name, database.DatabaseName);
+
+        string? connectionString = null;
+        builder.ApplicationBuilder.Eventing.Subscribe<ConnectionStringAvailableEvent>(database, async (_, ct) =>
+            connectionString = await database.ConnectionStringExpression.GetValueAsync(ct));
+
+        var healthCheckKey = $"{name}_check";
+        builder.ApplicationBuilder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlHealthCheck>(healthCheckKey, new Func<string?>(() => connectionString));
+
+        return builder.ApplicationBuilder.AddResource(database).WithHealthCheck(healthCheckKey);
+    }
+
+    /// <summary>Keeps the data directory in a named volume, so data outlives the container.</summary>
+    public static IResourceBuilder<MySqlServerResource> WithDataVolume(this IResourceBuilder<MySqlServerResource> builder,
+        string? name = null, bool isReadOnly = false) =>
+        builder.WithVolume(name ?? VolumeNameGenerator.Generate(builder, "data"), DataDirectory, isReadOnly);
+
+    /// <summary>Keeps the data directory in a host folder.</summary>
+    public static IResourceBuilder<MySqlServerResource> WithDataBindMount(this IResourceBuilder<MySqlServerResource> builder,
+        string source, bool isReadOnly = false) =>
+        builder.WithBindMount(source, DataDirectory, isReadOnly);
+
+    /// <summary>
+    /// Copies the .sql, .sql.gz and .sh files of <paramref name="source"/> into the image's init directory;
+    /// they run once, when the data directory is first created.
+    /// </summary>
+    public static IResourceBuilder<MySqlServerResource> WithInitFiles(this IResourceBuilder<MySqlServerResource> builder, string source)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(source);
+        return builder.WithContainerFiles(InitDirectory, Path.GetFullPath(source, builder.ApplicationBuilder.AppHostDirectory));
+    }
+}

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using MySqlConnector;
+
+namespace Aspire.Hosting.ApplicationModel;
+
+/// <summary>
+/// Healthy once MySQL answers a query on the given connection string, so that <c>WaitFor</c>
+/// means "accepting queries" rather than "container started".
+/// </summary>
+internal sealed class MySqlHealthCheck(Func<string?> connectionString) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (connectionString() is not { } value)
+        {
+            return HealthCheckResult.Unhealthy("The connection string is not known yet.");
+        }
+
+        try
+        {
+            await using var connection = new MySqlConnection(value);
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new MySqlCommand("SELECT 1", connection);
+            await command.ExecuteScalarAsync(cancellationToken);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception ex) when (ex is MySqlException or InvalidOperationException)
+        {
+            return HealthCheckResult.Unhealthy("MySQL does not accept queries yet.", ex);
+        }
+    }
+}

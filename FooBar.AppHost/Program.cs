@@ -1,0 +1,25 @@
+var builder = DistributedApplication.CreateBuilder(args);
+
+// MySQL: stores and returns the data.
+var mysql = builder.AddMySql("mysql")
+    .WithImageFromConfiguration()
+    .WithDataVolume();
+var database = mysql.AddDatabase("foobardb");
+
+// The application server: renders dynamic pages from MySQL data.
+var web = builder.AddProject<Projects.FooBar_Web>("web")
+    .WithReference(database)
+    .WaitFor(database)
+    .WithHttpHealthCheck("/health");
+
+// nginx: the front door for www.foobar.com; serves static files itself and forwards the rest to web.
+builder.AddNginx("nginx", port: 8080)
+    .WithDockerfile("../nginx")
+    .WithConfigTemplates("../nginx/templates")
+    .WithStaticFilesFrom(web)
+    .WithUpstream(web)
+    .WaitFor(web)
+    .WithHttpHealthCheck("/nginx/health")
+    .WithUrlForEndpoint("http", url => url.DisplayText = "www.foobar.com");
+
+builder.Build().Run();

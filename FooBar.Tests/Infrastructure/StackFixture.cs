@@ -1,0 +1,114 @@
+using MySqlConnector;
+
+namespace FooBar.Tests.Infrastructure;
+
+/// <summary>
+/// Starts the real stack from FooBar.AppHost once for the whole run (nginx, web and MySQL in their
+/// containers), waits until every resource is healthy, and tears it all down at the end.
+/// </summary>
+public sealed class StackFixture : IAsyncLifetime
+{
+    private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(5);
+
+    private DistributedApplication? _app;
+
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The stack has not started.");
+
+    /// <summary>nginx's public endpoint: the only one a visitor uses.</summary>
+    public Uri SiteAddress { get; private set; } = null!;
+
+    /// <summary>The application server's own endpoint, behind nginx.</summary>
+    public Uri WebAddress { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await DockerEngine.RequireAsync();
+
+        using var startup = new CancellationTokenSource(StartupTimeout);
+        var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(
+            args: [],
+            // The dashboard runs as it does for a developer: it receives the services' telemetry.
+            configureBuilder: (options, _) => options.DisableDashboard = false,
+            startup.Token);
+
+        // A developer's own run of the stack may hold the fixed ports; tests get free ones.
+        appHost.Configuration["DcpPublisher:RandomizePorts"] = "true";
+        // Dispose returns only once DCP has removed the containers and networks it created.
+        appHost.Configuration["DcpPublisher:WaitForResourceCleanup"] = "true";
+        UseThrowawayDatabase(appHost);
+
+        _app = await appHost.BuildAsync(startup.Token);
+        await _app.StartAsync(startup.Token);
+        foreach (var resource in new[] { "mysql", "foobardb", "web", "nginx" })
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, startup.Token);
+        }
+
+        SiteAddress = Loopback(_app.GetEndpoint("nginx", "http"));
+        WebAddress = Loopback(_app.GetEndpoint("web", "http"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+
+    /// <summary>A client for nginx that sends <paramref name="host"/> as the Host header and never follows redirects.</summary>
+    public HttpClient CreateSiteClient(string host = "www.foobar.com") => new(new HostHeaderHandler(host))
+    {
+        BaseAddress = SiteAddress,
+        Timeout = TimeSpan.FromSeconds(30),
+    };
+
+    public HttpClient CreateWebClient() => new(new SocketsHttpHandler { AllowAutoRedirect = false })
+    {
+        BaseAddress = WebAddress,
+        Timeout = TimeSpan.FromSeconds(30),
+    };
+
+    /// <summary>An open connection to the app's database, as root, straight to the MySQL container.</summary>
+    public async Task<MySqlConnection> OpenDatabaseAsync()
+    {
+        var connectionString = new MySqlConnectionStringBuilder(await App.GetConnectionStringAsync("foobardb")
+            ?? throw new InvalidOperationException("The foobardb resource has no connection string."))
+        {
+            Server = "127.0.0.1",
+        };
+        var connection = new MySqlConnection(connectionString.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    // The AppHost keeps MySQL's data in a named volume, shared with a developer's own runs; the tests
+    // must neither see nor change that data, nor leave a volume behind, so their MySQL starts empty.
+    private static void UseThrowawayDatabase(IDistributedApplicationTestingBuilder appHost)
+    {
+        var mysql = appHost.Resources.OfType<MySqlServerResource>().Single();
+        foreach (var volume in mysql.Annotations.OfType<ContainerMountAnnotation>().Where(m => m.Type == ContainerMountType.Volume).ToList())
+        {
+            mysql.Annotations.Remove(volume);
+        }
+    }
+
+    // Test traffic goes to 127.0.0.1 only, never to whatever "localhost" might resolve to.
+    private static Uri Loopback(Uri endpoint) => new UriBuilder(endpoint) { Host = "127.0.0.1" }.Uri;
+
+    private sealed class HostHeaderHandler(string host) : DelegatingHandler(new SocketsHttpHandler { AllowAutoRedirect = false })
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Host = host;
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class StackCollection : ICollectionFixture<StackFixture>
+{
+    public const string Name = "stack";
+}

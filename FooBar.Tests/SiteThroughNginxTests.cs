@@ -1,0 +1,80 @@
+using System.Net;
+using FooBar.Tests.Infrastructure;
+
+namespace FooBar.Tests;
+
+/// <summary>What a visitor sees: every request goes to nginx, as a browser would send it.</summary>
+[Collection(StackCollection.Name)]
+public sealed class SiteThroughNginxTests(StackFixture stack)
+{
+    [Fact]
+    public async Task Home_page_for_www_is_rendered_by_the_app_from_MySQL()
+    {
+        using var site = stack.CreateSiteClient("www.foobar.com");
+
+        using var response = await site.GetAsync("/");
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        // The seed post comes from the app's first migration, i.e. from the database.
+        Assert.Contains("Welcome to www.foobar.com", html);
+        Assert.Matches(@"<span class=""db-server"">[^<]*(MariaDB|MySQL|\d+\.\d+\.\d+)[^<]*</span>", html);
+    }
+
+    [Fact]
+    public async Task Static_file_is_sent_by_nginx_itself()
+    {
+        using var site = stack.CreateSiteClient();
+        using var web = stack.CreateWebClient();
+        var onDisk = await File.ReadAllBytesAsync(Path.Combine(Repository.Root, "FooBar.Web", "wwwroot", "css", "site.css"));
+
+        using var throughNginx = await site.GetAsync("/css/site.css");
+        using var fromApp = await web.GetAsync("/css/site.css");
+
+        Assert.Equal(HttpStatusCode.OK, throughNginx.StatusCode);
+        Assert.Equal("text/css", throughNginx.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(onDisk, await throughNginx.Content.ReadAsByteArrayAsync());
+        // The app has no static-file middleware: had nginx forwarded the request, the answer would be this 404.
+        Assert.Equal(HttpStatusCode.NotFound, fromApp.StatusCode);
+    }
+
+    [Fact]
+    public async Task Bare_domain_redirects_permanently_to_www_keeping_path_and_query()
+    {
+        using var site = stack.CreateSiteClient("foobar.com");
+
+        using var response = await site.GetAsync("/posts?page=2");
+
+        Assert.Equal(HttpStatusCode.MovedPermanently, response.StatusCode);
+        Assert.Equal(new Uri("http://www.foobar.com/posts?page=2"), response.Headers.Location);
+    }
+
+    [Theory]
+    [InlineData("evil.example")]
+    [InlineData("www.foobar.com.evil.example")]
+    public async Task Unknown_host_is_refused_without_an_answer(string host)
+    {
+        using var site = stack.CreateSiteClient(host);
+
+        // nginx's 444: the connection is closed and no response is ever written.
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => site.GetAsync("/"));
+        Assert.Null(error.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/health")]
+    [InlineData("/alive")]
+    [InlineData("/HEALTH")]
+    public async Task Health_endpoints_are_not_public(string path)
+    {
+        using var site = stack.CreateSiteClient();
+        using var web = stack.CreateWebClient();
+
+        using var throughNginx = await site.GetAsync(path);
+        using var fromApp = await web.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.NotFound, throughNginx.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, fromApp.StatusCode);
+    }
+}

@@ -1,0 +1,35 @@
+using MySqlConnector;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace FooBar.Web.Data;
+
+public static class DataExtensions
+{
+    /// <summary>
+    /// Registers a pooled <see cref="MySqlDataSource"/> for the connection string <paramref name="connectionName"/>
+    /// (Aspire injects it as ConnectionStrings__name), MySqlConnector's traces and metrics, a readiness
+    /// check, the migrations and the stores that read and write FooBar's data.
+    /// </summary>
+    public static IHostApplicationBuilder AddFooBarData(this IHostApplicationBuilder builder, string connectionName)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(connectionName)
+            ?? throw new InvalidOperationException(
+                $"Connection string '{connectionName}' is missing: run the app through FooBar.AppHost, or set ConnectionStrings__{connectionName}.");
+
+        builder.Services.AddSingleton(services => new MySqlDataSourceBuilder(connectionString)
+            .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>())
+            .Build());
+
+        // MySqlConnector reports through its own ActivitySource and Meter, both named "MySqlConnector".
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing.AddSource("MySqlConnector"))
+            .WithMetrics(metrics => metrics.AddMeter("MySqlConnector"));
+
+        builder.Services.AddHealthChecks().AddCheck<MySqlHealthCheck>("mysql");
+
+        builder.Services.AddSingleton<DatabaseMigrator>();
+        builder.Services.AddSingleton<PostStore>();
+        return builder;
+    }
+}

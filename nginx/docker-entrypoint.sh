@@ -1,0 +1,21 @@
+#!/bin/sh
+# Renders /etc/nginx/templates/*.template into /etc/nginx/conf.d/ (as the official image does),
+# substituting only variables that are set, so nginx's own $variables survive; then starts nginx.
+set -eu
+
+template_dir=${NGINX_ENVSUBST_TEMPLATE_DIR:-/etc/nginx/templates}
+suffix=${NGINX_ENVSUBST_TEMPLATE_SUFFIX:-.template}
+output_dir=${NGINX_ENVSUBST_OUTPUT_DIR:-/etc/nginx/conf.d}
+
+if [ "${1:-}" = nginx ] && [ -d "$template_dir" ]; then
+    defined=$(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/${\1}/p' | tr '\n' ' ')
+    mkdir -p "$output_dir"
+    for template in "$template_dir"/*"$suffix"; do
+        [ -f "$template" ] || continue
+        output="$output_dir/$(basename "$template" "$suffix")"
+        echo "[entrypoint] rendering $template to $output"
+        envsubst "$defined" <"$template" >"$output"
+    done
+fi
+
+exec "$@"

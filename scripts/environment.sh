@@ -1,0 +1,10 @@
+# Sourced by run.sh and test.sh after setup.sh: what the AppHost and the tests need in their environment.
+
+# Aspire's orchestrator needs a Docker CLI of version 25 or later; Debian's docker.io puts a 20.10 one in /usr/bin.
+export PATH="/usr/local/bin:$PATH"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+# With official images, MySQL runs the AppHost's default image (mysql:8.4) instead of the local MariaDB one.
+if [ "${FOOBAR_IMAGES:-local}" = official ]; then
+  export ContainerImages__mysql=
+fi

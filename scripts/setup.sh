@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Prepares this machine to run FooBar: a Docker engine, the base images and the
+# Aspire tunnel's build prerequisites. Idempotent: each step runs only where the
+# real thing is missing, and says what it did and how long it took.
+#
+#   FOOBAR_IMAGES=local     (default) build base and MySQL-compatible images from Debian packages
+#   FOOBAR_IMAGES=official  pull debian:bookworm-slim and mysql:8.4 from their registries
+set -euo pipefail
+
+# Aspire's orchestrator refuses Docker CLIs older than 25; Debian's docker.io adds
+# a 20.10 client at /usr/bin/docker, so the newer one in /usr/local/bin goes first.
+export PATH="/usr/local/bin:$PATH"
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+images=${FOOBAR_IMAGES:-local}
+base_image=debian:bookworm-slim
+tunnel_base_image=mcr.microsoft.com/azurelinux/base/core:3.0
+mysql_local_image=foobar/mysql-compatible:mariadb-10.11
+dockerd_log=/var/log/foobar-dockerd.log
+
+log() { printf '[setup] %s\n' "$*"; }
+
+# step NAME FUNCTION: runs FUNCTION, timing it; FUNCTION prints why it skipped, if it did.
+step() {
+  local name=$1 started=$SECONDS
+  log "$name ..."
+  "$2"
+  log "$name: done in $((SECONDS - started)) s"
+}
+
+have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+
+apt_install() {
+  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -print -quit 2>/dev/null)" ]; then
+    apt-get update -qq
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+docker_engine() {
+  if docker info >/dev/null 2>&1; then log "  engine already answers"; return; fi
+  [ "$(id -u)" = 0 ] || { log "  no Docker engine answers and this is not root: start Docker, then run again"; exit 1; }
+  if ! command -v dockerd >/dev/null; then
+    log "  installing Debian's docker.io"
+    apt_install docker.io
+  fi
+  log "  starting dockerd (log: $dockerd_log)"
+  nohup dockerd >"$dockerd_log" 2>&1 &
+  for _ in $(seq 60); do
+    docker info >/dev/null 2>&1 && return
+    sleep 1
+  done
+  log "  dockerd did not answer within 60 s; its log ends with:"; tail -20 "$dockerd_log"; exit 1
+}
+
+# The mirror this machine's apt already uses, so nothing about registries is written down here.
+debian_mirror() {
+  apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 'Created-By: Packages' 2>/dev/null \
+    | awk '$2 == "bookworm" { print $1; exit }'
+}
+
+base() {
+  if have_image "$base_image"; then log "  $base_image already present"; return; fi
+  if [ "$images" = official ]; then docker pull "$base_image"; return; fi
+  command -v debootstrap >/dev/null || { log "  installing debootstrap"; apt_install debootstrap; }
+  local mirror rootfs
+  mirror=$(debian_mirror)
+  [ -n "$mirror" ] || { apt-get update -qq; mirror=$(debian_mirror); }
+  [ -n "$mirror" ] || { log "  no bookworm source in this machine's apt configuration"; exit 1; }
+  rootfs=$(mktemp -d)
+  log "  debootstrap --variant=minbase bookworm (stand-in for $base_image)"
+  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
+    || { tail -20 "$rootfs.log"; exit 1; }
+  # Inside the image apt uses the same sources and the same validity rules as this machine.
+  rm -f "$rootfs"/etc/apt/sources.list
+  cp /etc/apt/sources.list.d/*.sources "$rootfs"/etc/apt/sources.list.d/ 2>/dev/null || true
+  [ -f /etc/apt/sources.list ] && cp /etc/apt/sources.list "$rootfs"/etc/apt/
+  apt-config dump | grep -E '^Acquire::(Check-Valid-Until|Check-Date|https?::Proxy) ' \
+    >"$rootfs"/etc/apt/apt.conf.d/90machine || true
+  # As in Debian's official images: packages installed during a build never start services.
+  printf '#!/bin/sh\nexit 101\n' >"$rootfs"/usr/sbin/policy-rc.d
+  chmod +x "$rootfs"/usr/sbin/policy-rc.d
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*
+  tar -C "$rootfs" -c . | docker import \
+    --change 'CMD ["bash"]' \
+    --change 'LABEL org.opencontainers.image.description="FooBar local stand-in: Debian bookworm minbase"' \
+    - "$base_image" >/dev/null
+  rm -rf "$rootfs" "$rootfs.log"
+}
+
+# Changing a recipe changes its hash, so an unchanged recipe is never rebuilt.
+recipe_hash() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
+
+# build_recipe DIR IMAGE: builds IMAGE from DIR unless IMAGE was built from this very recipe; returns 1 if it built.
+build_recipe() {
+  local hash; hash=$(recipe_hash "$1")
+  if [ "$(docker image inspect -f '{{index .Config.Labels "foobar.recipe"}}' "$2" 2>/dev/null)" = "$hash" ]; then
+    log "  $2 is up to date with ${1#"$repo"/}"; return 0
+  fi
+  log "  building $2 from ${1#"$repo"/}"
+  docker build -q --label "foobar.recipe=$hash" -t "$2" "$1" >/dev/null
+  return 1
+}
+
+# Aspire 13.6 builds its container tunnel from this base with `docker buildx build --progress ...`.
+tunnel_prerequisites() {
+  if [ "$images" = official ]; then
+    have_image "$tunnel_base_image" && log "  $tunnel_base_image already present" || docker pull "$tunnel_base_image"
+  elif ! build_recipe "$repo/images/tunnel-base" "$tunnel_base_image"; then
+    # Tunnel images built on the previous base would be reused as they are: drop them.
+    docker images -q --filter 'reference=dcptun_*' | sort -u | xargs -r docker rmi -f >/dev/null
+  fi
+  if docker buildx version >/dev/null 2>&1; then log "  docker buildx already answers"; return; fi
+  log "  installing the docker-buildx shim (BuildKit through the engine's own client)"
+  install -D -m 0755 "$repo/scripts/docker-buildx-shim" /usr/local/lib/docker/cli-plugins/docker-buildx
+  docker buildx version >/dev/null
+}
+
+mysql_image() {
+  if [ "$images" = official ]; then
+    have_image mysql:8.4 && log "  mysql:8.4 already present" || docker pull mysql:8.4
+  else
+    build_recipe "$repo/images/mysql-compatible" "$mysql_local_image" || true
+  fi
+}
+
+step "Docker engine" docker_engine
+step "Base image" base
+step "Aspire tunnel prerequisites" tunnel_prerequisites
+step "MySQL image" mysql_image

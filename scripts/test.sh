@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs FooBar's tests, which start the real stack; sets the machine up first.
+# Extra arguments go to `dotnet test` (e.g. --filter). Ends with the line "N passed, N failed".
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+"$repo/scripts/setup.sh"
+source "$repo/scripts/environment.sh"
+
+results=$(mktemp -d)
+status=0
+dotnet test "$repo/FooBar.sln" --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
+  --results-directory "$results" "$@" || status=$?
+# Build servers would outlive the run otherwise.
+dotnet build-server shutdown >/dev/null 2>&1 || true
+
+counters=$(grep -o '<Counters [^>]*>' "$results/results.trx" 2>/dev/null || true)
+count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+if [ -z "$counters" ]; then
+  echo "[test] the test run did not complete (dotnet test exited with $status)"
+  echo "0 passed, 0 failed"
+  exit $((status == 0 ? 1 : status))
+fi
+echo "$(count passed) passed, $(count failed) failed"
+exit "$status"

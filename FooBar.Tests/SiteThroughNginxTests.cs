@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using FooBar.Tests.Infrastructure;
 
 namespace FooBar.Tests;
@@ -20,6 +21,27 @@ public sealed class SiteThroughNginxTests(StackFixture stack)
         // The seed post comes from the app's first migration, i.e. from the database.
         Assert.Contains("Welcome to www.foobar.com", html);
         Assert.Matches(@"<span class=""db-server"">[^<]*(MariaDB|MySQL|\d+\.\d+\.\d+)[^<]*</span>", html);
+    }
+
+    [Fact]
+    public async Task App_sees_the_visitor_as_nginx_saw_them_not_as_the_client_claims()
+    {
+        using var site = stack.CreateSiteClient("www.foobar.com");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        // A client may claim any address; nginx appends the one it really saw, and the app trusts only that hop.
+        request.Headers.Add("X-Forwarded-For", "203.0.113.7");
+
+        using var response = await site.SendAsync(request);
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(@"<span class=""request-host"">www.foobar.com</span>", html);
+        Assert.Contains(@"<span class=""request-scheme"">http</span>", html);
+        var clientAddress = Assert.Single(Regex.Matches(html, @"<span class=""client-address"">([^<]*)</span>")).Groups[1].Value;
+        Assert.True(IPAddress.TryParse(clientAddress, out var address), $"'{clientAddress}' is not an address");
+        // Loopback would be the app's own peer (Aspire's tunnel), i.e. X-Forwarded-For ignored.
+        Assert.False(IPAddress.IsLoopback(address), $"the app reported its own peer {address}, not the visitor");
+        Assert.NotEqual("203.0.113.7", clientAddress);
     }
 
     [Fact]

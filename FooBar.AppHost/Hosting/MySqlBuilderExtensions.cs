@@ -1,4 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
+using FooBar.AppHost.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;

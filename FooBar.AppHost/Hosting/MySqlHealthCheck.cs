@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using MySqlConnector;
 
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.AppHost.Hosting;
 
 /// <summary>
 /// Healthy once MySQL answers a query on the given connection string, so that <c>WaitFor</c>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using MySqlConnector;
 
 namespace FooBar.Tests.Infrastructure;
@@ -36,6 +37,10 @@ public sealed class StackFixture : IAsyncLifetime
         // Dispose returns only once DCP has removed the containers and networks it created.
         appHost.Configuration["DcpPublisher:WaitForResourceCleanup"] = "true";
         UseThrowawayDatabase(appHost);
+        // Resource logs reach the test output; warnings and errors are what explain a failure.
+        appHost.Services.AddLogging(logging => logging
+            .AddFilter("FooBar.AppHost.Resources", LogLevel.Warning)
+            .AddFilter("Aspire.Hosting", LogLevel.Warning));
 
         _app = await appHost.BuildAsync(startup.Token);
         await _app.StartAsync(startup.Token);

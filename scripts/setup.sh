@@ -29,11 +29,11 @@ step() {
 }
 
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
 
+# Runs only when something is missing, so the package lists are always refreshed first.
 apt_install() {
-  if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -print -quit 2>/dev/null)" ]; then
-    apt-get update -qq
-  fi
+  apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
@@ -88,27 +88,32 @@ base() {
   rm -rf "$rootfs" "$rootfs.log"
 }
 
-# Changing a recipe changes its hash, so an unchanged recipe is never rebuilt.
-recipe_hash() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
+# A recipe's files and the base image it starts from: when neither changed, the image is not rebuilt.
+recipe_hash() {
+  { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum); image_id "$base_image"; } | sha256sum | cut -c1-16
+}
 
-# build_recipe DIR IMAGE: builds IMAGE from DIR unless IMAGE was built from this very recipe; returns 1 if it built.
+# build_recipe DIR IMAGE: builds IMAGE from the recipe in DIR unless IMAGE was built from this very recipe.
 build_recipe() {
   local hash; hash=$(recipe_hash "$1")
   if [ "$(docker image inspect -f '{{index .Config.Labels "foobar.recipe"}}' "$2" 2>/dev/null)" = "$hash" ]; then
-    log "  $2 is up to date with ${1#"$repo"/}"; return 0
+    log "  $2 is up to date with ${1#"$repo"/}"; return
   fi
   log "  building $2 from ${1#"$repo"/}"
-  docker build -q --label "foobar.recipe=$hash" -t "$2" "$1" >/dev/null
-  return 1
+  docker build -q --label "foobar.recipe=$hash" -t "$2" "$1" >/dev/null || { log "  building $2 failed"; exit 1; }
 }
 
 # Aspire 13.6 builds its container tunnel from this base with `docker buildx build --progress ...`.
 tunnel_prerequisites() {
   if [ "$images" = official ]; then
     have_image "$tunnel_base_image" && log "  $tunnel_base_image already present" || docker pull "$tunnel_base_image"
-  elif ! build_recipe "$repo/images/tunnel-base" "$tunnel_base_image"; then
-    # Tunnel images built on the previous base would be reused as they are: drop them.
-    docker images -q --filter 'reference=dcptun_*' | sort -u | xargs -r docker rmi -f >/dev/null
+  else
+    local before; before=$(image_id "$tunnel_base_image")
+    build_recipe "$repo/images/tunnel-base" "$tunnel_base_image"
+    if [ -n "$before" ] && [ "$before" != "$(image_id "$tunnel_base_image")" ]; then
+      log "  removing tunnel images built on the previous base (Aspire would reuse them as they are)"
+      docker images -q --filter 'reference=dcptun_*' | sort -u | xargs -r docker rmi -f >/dev/null
+    fi
   fi
   if docker buildx version >/dev/null 2>&1; then log "  docker buildx already answers"; return; fi
   log "  installing the docker-buildx shim (BuildKit through the engine's own client)"
@@ -120,7 +125,7 @@ mysql_image() {
   if [ "$images" = official ]; then
     have_image mysql:8.4 && log "  mysql:8.4 already present" || docker pull mysql:8.4
   else
-    build_recipe "$repo/images/mysql-compatible" "$mysql_local_image" || true
+    build_recipe "$repo/images/mysql-compatible" "$mysql_local_image"
   fi
 }
 

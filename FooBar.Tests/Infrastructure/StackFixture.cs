@@ -28,7 +28,8 @@ public sealed class StackFixture : IAsyncLifetime
         using var startup = new CancellationTokenSource(StartupTimeout);
         var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(
             args: [],
-            // The dashboard runs as it does for a developer: it receives the services' telemetry.
+            // The dashboard runs as it does for a developer and receives the app's telemetry. Without it
+            // the app exports to an address nobody listens on, and stopping it (a restart) times out.
             configureBuilder: (options, _) => options.DisableDashboard = false,
             startup.Token);
 

@@ -30,8 +30,7 @@ public sealed class MySqlHostingTests
             {
                 builder.Resources.Remove(resource);
             }
-            builder.Configuration["DcpPublisher:RandomizePorts"] = "true";
-            builder.Configuration["DcpPublisher:WaitForResourceCleanup"] = "true";
+            builder.ConfigureForTests();
             builder.Configuration["ContainerImages:contract-mysql"] = AppHostMySqlImage();
             // Quotes, a backslash and a space: the password must reach the server intact.
             var rootPassword = builder.AddParameter("contract-root-password", @"r00t 'pa\ss", secret: true);

@@ -105,20 +105,23 @@ build_recipe() {
 
 # Aspire 13.6 builds its container tunnel from this base with `docker buildx build --progress ...`.
 tunnel_prerequisites() {
+  if docker buildx version >/dev/null 2>&1; then
+    log "  docker buildx already answers"
+  else
+    log "  installing the docker-buildx shim (BuildKit through the engine's own client)"
+    install -D -m 0755 "$repo/scripts/docker-buildx-shim" /usr/local/lib/docker/cli-plugins/docker-buildx
+    docker buildx version >/dev/null
+  fi
   if [ "$images" = official ]; then
     have_image "$tunnel_base_image" && log "  $tunnel_base_image already present" || docker pull "$tunnel_base_image"
-  else
-    local before; before=$(image_id "$tunnel_base_image")
-    build_recipe "$repo/images/tunnel-base" "$tunnel_base_image"
-    if [ -n "$before" ] && [ "$before" != "$(image_id "$tunnel_base_image")" ]; then
-      log "  removing tunnel images built on the previous base (Aspire would reuse them as they are)"
-      docker images -q --filter 'reference=dcptun_*' | sort -u | xargs -r docker rmi -f >/dev/null
-    fi
+    return
   fi
-  if docker buildx version >/dev/null 2>&1; then log "  docker buildx already answers"; return; fi
-  log "  installing the docker-buildx shim (BuildKit through the engine's own client)"
-  install -D -m 0755 "$repo/scripts/docker-buildx-shim" /usr/local/lib/docker/cli-plugins/docker-buildx
-  docker buildx version >/dev/null
+  local before; before=$(image_id "$tunnel_base_image")
+  build_recipe "$repo/images/tunnel-base" "$tunnel_base_image"
+  if [ -n "$before" ] && [ "$before" != "$(image_id "$tunnel_base_image")" ]; then
+    log "  removing tunnel images built on the previous base (Aspire would reuse them as they are)"
+    docker images -q --filter 'reference=dcptun_*' | sort -u | xargs -r docker rmi -f >/dev/null
+  fi
 }
 
 mysql_image() {

@@ -26,7 +26,8 @@ internal sealed class MySqlHealthCheck(Func<string?> connectionString) : IHealth
         }
         catch (Exception ex) when (ex is MySqlException or InvalidOperationException)
         {
-            return HealthCheckResult.Unhealthy("MySQL does not accept queries yet.", ex);
+            // The message is enough: while the server boots this is expected, and a stack trace per probe is noise.
+            return HealthCheckResult.Unhealthy($"MySQL does not accept queries yet: {ex.Message}");
         }
     }
 }

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Logging;
+using System.Text;
 using MySqlConnector;
 
 namespace FooBar.Tests.Infrastructure;
@@ -33,21 +33,21 @@ public sealed class StackFixture : IAsyncLifetime
             configureBuilder: (options, _) => options.DisableDashboard = false,
             startup.Token);
 
-        // A developer's own run of the stack may hold the fixed ports; tests get free ones.
-        appHost.Configuration["DcpPublisher:RandomizePorts"] = "true";
-        // Dispose returns only once DCP has removed the containers and networks it created.
-        appHost.Configuration["DcpPublisher:WaitForResourceCleanup"] = "true";
+        appHost.ConfigureForTests();
         UseThrowawayDatabase(appHost);
-        // Resource logs reach the test output; warnings and errors are what explain a failure.
-        appHost.Services.AddLogging(logging => logging
-            .AddFilter("FooBar.AppHost.Resources", LogLevel.Warning)
-            .AddFilter("Aspire.Hosting", LogLevel.Warning));
 
         _app = await appHost.BuildAsync(startup.Token);
-        await _app.StartAsync(startup.Token);
-        foreach (var resource in new[] { "mysql", "foobardb", "web", "nginx" })
+        try
         {
-            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, startup.Token);
+            await _app.StartAsync(startup.Token);
+            foreach (var resource in new[] { "mysql", "foobardb", "web", "nginx" })
+            {
+                await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, startup.Token);
+            }
+        }
+        catch (Exception ex)
+        {
+            throw new InvalidOperationException($"The stack did not become healthy within {StartupTimeout}: {ex.Message}\n{await RecentLogsAsync()}", ex);
         }
 
         SiteAddress = Loopback(_app.GetEndpoint("nginx", "http"));
@@ -87,6 +87,36 @@ public sealed class StackFixture : IAsyncLifetime
         var connection = new MySqlConnection(connectionString.ConnectionString);
         await connection.OpenAsync();
         return connection;
+    }
+
+    /// <summary>The last lines each resource wrote, to explain a stack that did not start.</summary>
+    private async Task<string> RecentLogsAsync(int linesPerResource = 30)
+    {
+        var report = new StringBuilder();
+        var logs = App.Services.GetRequiredService<ResourceLoggerService>();
+        foreach (var resource in App.Services.GetRequiredService<DistributedApplicationModel>().Resources)
+        {
+            var reading = ReadAllAsync(logs, resource);
+            var lines = await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(5))) == reading
+                ? await reading
+                : ["(its log could not be read in time)"];
+            report.AppendLine($"--- {resource.Name} (last {linesPerResource} lines) ---");
+            foreach (var line in lines.TakeLast(linesPerResource))
+            {
+                report.AppendLine(line);
+            }
+        }
+        return report.ToString();
+
+        static async Task<List<string>> ReadAllAsync(ResourceLoggerService logs, IResource resource)
+        {
+            var lines = new List<string>();
+            await foreach (var batch in logs.GetAllAsync(resource))
+            {
+                lines.AddRange(batch.Select(line => line.Content));
+            }
+            return lines;
+        }
     }
 
     // The AppHost keeps MySQL's data in a named volume, shared with a developer's own runs; the tests

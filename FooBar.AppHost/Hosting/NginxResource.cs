@@ -1,9 +1,7 @@
 namespace Aspire.Hosting.ApplicationModel;
 
 /// <summary>An nginx web server in a container: the front door of the site.</summary>
-public sealed class NginxResource(string name) : ContainerResource(name), IResourceWithServiceDiscovery
+public sealed class NginxResource(string name) : ContainerResource(name)
 {
     internal const string HttpEndpointName = "http";
-
-    public EndpointReference HttpEndpoint => field ??= new(this, HttpEndpointName);
 }

@@ -16,7 +16,7 @@ public sealed class AppHostModelTests
     {
         var image = await MySqlImageAsync("--ContainerImages:mysql=");
 
-        Assert.Equal(("library/mysql", "8.4", (string?)"docker.io"), image);
+        Assert.Equal(("mysql", "8.4", (string?)null), image);
     }
 
     [Fact]

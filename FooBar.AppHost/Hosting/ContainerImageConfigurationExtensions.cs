@@ -17,7 +17,7 @@ public static class ContainerImageConfigurationExtensions
             return builder;
         }
 
-        // A local image name carries no registry; the default's (docker.io) must not be prefixed to it.
+        // The configured name says where the image comes from; no registry set earlier may be prefixed to it.
         builder.Resource.Annotations.OfType<ContainerImageAnnotation>().Single().Registry = null;
         return builder.WithImage(image);
     }

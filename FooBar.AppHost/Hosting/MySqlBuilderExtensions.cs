@@ -12,9 +12,9 @@ namespace Aspire.Hosting;
 /// </summary>
 public static class MySqlBuilderExtensions
 {
-    public const string DefaultImage = "library/mysql";
+    // The official image, from the container runtime's default registry.
+    public const string DefaultImage = "mysql";
     public const string DefaultTag = "8.4";
-    public const string DefaultRegistry = "docker.io";
 
     private const string DataDirectory = "/var/lib/mysql";
     private const string InitDirectory = "/docker-entrypoint-initdb.d";
@@ -54,7 +54,6 @@ public static class MySqlBuilderExtensions
         return builder.AddResource(server)
             .WithEndpoint(port: port, targetPort: 3306, name: MySqlServerResource.PrimaryEndpointName)
             .WithImage(DefaultImage, DefaultTag)
-            .WithImageRegistry(DefaultRegistry)
             .WithEnvironment(context => context.EnvironmentVariables["MYSQL_ROOT_PASSWORD"] = server.PasswordParameter)
             .WithHealthCheck(healthCheckKey);
     }

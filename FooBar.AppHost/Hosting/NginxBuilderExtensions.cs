@@ -14,8 +14,7 @@ public static class NginxBuilderExtensions
     public static IResourceBuilder<NginxResource> AddNginx(this IDistributedApplicationBuilder builder,
         [ResourceName] string name, int? port = null) =>
         builder.AddResource(new NginxResource(name))
-            .WithImage("library/nginx", "1.28")
-            .WithImageRegistry("docker.io")
+            .WithImage("nginx", "1.28")
             .WithHttpEndpoint(port: port, targetPort: 80, name: NginxResource.HttpEndpointName);
 
     /// <summary>Mounts a folder of <c>*.conf.template</c> files as nginx's site configuration.</summary>

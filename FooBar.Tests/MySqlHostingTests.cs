@@ -47,7 +47,7 @@ public sealed class MySqlHostingTests
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
             await app.ResourceNotifications.WaitForResourceHealthyAsync("contract-extra", timeout.Token);
 
-            var root = new MySqlConnectionStringBuilder(await app.GetConnectionStringAsync("contract-mysql") ?? "") { Server = "127.0.0.1" };
+            var root = await app.GetLoopbackMySqlConnectionStringAsync("contract-mysql");
             await using (var connection = new MySqlConnection(root.ConnectionString))
             {
                 await connection.OpenAsync();

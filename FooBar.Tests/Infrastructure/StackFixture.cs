@@ -79,11 +79,7 @@ public sealed class StackFixture : IAsyncLifetime
     /// <summary>An open connection to the app's database, as root, straight to the MySQL container.</summary>
     public async Task<MySqlConnection> OpenDatabaseAsync()
     {
-        var connectionString = new MySqlConnectionStringBuilder(await App.GetConnectionStringAsync("foobardb")
-            ?? throw new InvalidOperationException("The foobardb resource has no connection string."))
-        {
-            Server = "127.0.0.1",
-        };
+        var connectionString = await App.GetLoopbackMySqlConnectionStringAsync("foobardb");
         var connection = new MySqlConnection(connectionString.ConnectionString);
         await connection.OpenAsync();
         return connection;

@@ -5,12 +5,15 @@ var mysql = builder.AddMySql("mysql")
     .WithImageFromConfiguration()
     .WithDataVolume();
 var database = mysql.AddDatabase("foobardb");
+// The app's own login: rights on foobardb only. Root's password stays with the mysql resource.
+var webLogin = database.AddUser("foobardb-web", userName: "foobar_web");
 
 // The application server: renders dynamic pages from MySQL data.
 var web = builder.AddProject<Projects.FooBar_Web>("web")
-    .WithReference(database)
-    .WaitFor(database)
-    .WithHttpHealthCheck("/health");
+    .WithReference(webLogin, connectionName: "foobardb")
+    .WaitFor(webLogin)
+    .WithHttpHealthCheck("/health")
+    .WithDashboardLinks();
 
 // nginx: the front door for www.foobar.com; serves static files itself and forwards the rest to web.
 builder.AddNginx("nginx", port: 8080)

@@ -29,8 +29,8 @@ public sealed class AppHostModelTests
         var database = appHost.Resources.OfType<MySqlDatabaseResource>().Single();
 
         Assert.Equal(["web"], WaitsFor(nginx).ToArray());
-        // Waiting for a database waits for its server too.
-        Assert.Equal(["foobardb", "mysql"], WaitsFor(web).Order().ToArray());
+        // Waiting for the app's login waits for its database and server too.
+        Assert.Equal(["foobardb", "foobardb-web", "mysql"], WaitsFor(web).Order().ToArray());
         Assert.Equal("mysql", database.Parent.Name);
         // nginx is the only resource a visitor reaches, and it serves the app's static files itself.
         Assert.Contains(nginx.Annotations.OfType<ContainerMountAnnotation>(),

@@ -32,9 +32,7 @@ public sealed class DatabaseTests(StackFixture stack)
         Assert.NotEmpty(before);
         Assert.Equal(before.Distinct(), before);
 
-        var web = stack.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "web");
-        var restart = await stack.App.ResourceCommands.ExecuteCommandAsync(web, KnownResourceCommands.RestartCommand);
-        Assert.True(restart.Success, restart.Message);
+        await stack.ExecuteCommandAsync("web", KnownResourceCommands.RestartCommand);
         await stack.App.ResourceNotifications.WaitForResourceHealthyAsync("web");
 
         Assert.Equal(before, await AppliedMigrationsAsync());

@@ -5,6 +5,8 @@
 #
 #   FOOBAR_IMAGES=local     (default) build base and MySQL-compatible images from Debian packages
 #   FOOBAR_IMAGES=official  pull debian:bookworm-slim and mysql:8.4 from their registries
+#
+#   --browser               also install Chromium, which the browser tests drive (scripts/test.sh)
 set -euo pipefail
 
 # Aspire's orchestrator refuses Docker CLIs older than 25; Debian's docker.io adds
@@ -132,7 +134,21 @@ mysql_image() {
   fi
 }
 
+# The browser tests drive Debian's Chromium; Playwright's own browser download needs hosts this
+# machine cannot reach.
+chromium() {
+  if [ -x /usr/bin/chromium ]; then
+    log "  $(/usr/bin/chromium --version 2>/dev/null || echo chromium) already installed"
+  else
+    log "  installing Debian's chromium package (about a minute)"
+    apt_install chromium
+  fi
+}
+
 step "Docker engine" docker_engine
 step "Base image" base
 step "Aspire tunnel prerequisites" tunnel_prerequisites
 step "MySQL image" mysql_image
+if [ "${1:-}" = --browser ]; then
+  step "Chromium (browser tests)" chromium
+fi

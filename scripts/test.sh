@@ -4,7 +4,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-"$repo/scripts/setup.sh"
+"$repo/scripts/setup.sh" --browser
 source "$repo/scripts/environment.sh"
 
 results=$(mktemp -d)

@@ -33,18 +33,25 @@ public static class MySqlBuilderExtensions
         builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(server, async (_, ct) =>
             connectionString = await server.ConnectionStringExpression.GetValueAsync(ct));
 
-        // Databases beyond MYSQL_DATABASE's one are created once the server accepts queries.
+        // Databases beyond MYSQL_DATABASE's one, and their users, are created once the server accepts queries.
         builder.Eventing.Subscribe<ResourceReadyEvent>(server, async (@event, ct) =>
         {
             var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
+            var databases = @event.Services.GetRequiredService<DistributedApplicationModel>().Resources
+                .OfType<MySqlDatabaseResource>().Where(database => database.Parent == server);
+
             await using var connection = new MySqlConnection(connectionString);
             await connection.OpenAsync(ct);
-            foreach (var databaseName in server.Databases.Values)
+            foreach (var database in databases)
             {
-                var quoted = new MySqlCommandBuilder().QuoteIdentifier(databaseName);
-                await using var command = new MySqlCommand($"CREATE DATABASE IF NOT EXISTS {quoted}", connection);
-                await command.ExecuteNonQueryAsync(ct);
-                logger.LogInformation("Database {Database} is ready", databaseName);
+                await ExecuteAsync(connection, $"CREATE DATABASE IF NOT EXISTS {Quote(database.DatabaseName)}", ct);
+                logger.LogInformation("Database {Database} is ready", database.DatabaseName);
+
+                foreach (var user in database.Users)
+                {
+                    await CreateUserAsync(connection, user, ct);
+                    logger.LogInformation("User {User} may use database {Database}", user.UserName, database.DatabaseName);
+                }
             }
         });
 
@@ -77,6 +84,37 @@ public static class MySqlBuilderExtensions
         return builder.ApplicationBuilder.AddResource(database).WithHealthCheck(healthCheckKey);
     }
 
+    /// <summary>
+    /// Adds a login with rights on this database only: reading and writing its rows and changing its schema
+    /// (an app that migrates its own tables needs that), nothing on other databases or on the server.
+    /// Without <paramref name="password"/> one is generated.
+    /// </summary>
+    public static IResourceBuilder<MySqlUserResource> AddUser(this IResourceBuilder<MySqlDatabaseResource> builder,
+        [ResourceName] string name, string? userName = null, IResourceBuilder<ParameterResource>? password = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+
+        var passwordParameter = password?.Resource
+            ?? ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder.ApplicationBuilder, $"{name}-password", special: false);
+        userName ??= name;
+        // User names go into account names ('name'@'%'); keep them to characters that need no quoting.
+        if (userName.Length > 32 || !userName.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+        {
+            throw new ArgumentException($"MySQL user name '{userName}' must be 1 to 32 ASCII letters, digits or underscores.", nameof(userName));
+        }
+        var user = new MySqlUserResource(name, userName, passwordParameter, builder.Resource);
+        builder.Resource.AddUser(user);
+
+        string? connectionString = null;
+        builder.ApplicationBuilder.Eventing.Subscribe<ConnectionStringAvailableEvent>(user, async (_, ct) =>
+            connectionString = await user.ConnectionStringExpression.GetValueAsync(ct));
+
+        var healthCheckKey = $"{name}_check";
+        builder.ApplicationBuilder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlHealthCheck>(healthCheckKey, new Func<string?>(() => connectionString));
+
+        return builder.ApplicationBuilder.AddResource(user).WithHealthCheck(healthCheckKey);
+    }
+
     /// <summary>Keeps the data directory in a named volume, so data outlives the container.</summary>
     public static IResourceBuilder<MySqlServerResource> WithDataVolume(this IResourceBuilder<MySqlServerResource> builder,
         string? name = null, bool isReadOnly = false) =>
@@ -96,4 +134,28 @@ public static class MySqlBuilderExtensions
         ArgumentException.ThrowIfNullOrEmpty(source);
         return builder.WithContainerFiles(InitDirectory, Path.GetFullPath(source, builder.ApplicationBuilder.AppHostDirectory));
     }
+
+    // The statements are idempotent, and the password is set every time: a data volume outlives a
+    // regenerated password.
+    private static async Task CreateUserAsync(MySqlConnection connection, MySqlUserResource user, CancellationToken ct)
+    {
+        var password = await user.PasswordParameter.GetValueAsync(ct);
+        var account = $"'{user.UserName}'@'%'";
+        await ExecuteAsync(connection, $"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY @password", ct, password);
+        await ExecuteAsync(connection, $"ALTER USER {account} IDENTIFIED BY @password", ct, password);
+        await ExecuteAsync(connection,
+            $"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON {Quote(user.Parent.DatabaseName)}.* TO {account}", ct);
+    }
+
+    private static async Task ExecuteAsync(MySqlConnection connection, string sql, CancellationToken ct, string? password = null)
+    {
+        await using var command = new MySqlCommand(sql, connection);
+        if (password is not null)
+        {
+            command.Parameters.AddWithValue("@password", password);
+        }
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static string Quote(string identifier) => $"`{identifier.Replace("`", "``")}`";
 }

@@ -17,6 +17,15 @@ public static class DockerEngine
         }
     }
 
+    public static async Task RemoveVolumeAsync(string name)
+    {
+        var (exitCode, output) = await RunAsync("docker", $"volume rm --force {name}");
+        if (exitCode != 0)
+        {
+            throw new InvalidOperationException($"The test volume {name} could not be removed: {output.Trim()}");
+        }
+    }
+
     private static async Task<(int ExitCode, string Output)> RunAsync(string fileName, string arguments)
     {
         try

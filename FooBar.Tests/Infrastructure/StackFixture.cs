@@ -4,10 +4,10 @@ using MySqlConnector;
 namespace FooBar.Tests.Infrastructure;
 
 /// <summary>
-/// Starts the real stack from FooBar.AppHost once for the whole run (nginx, web and MySQL in their
-/// containers), waits until every resource is healthy, and tears it all down at the end.
+/// Starts the real stack from FooBar.AppHost (nginx, web and MySQL in their containers), waits until every
+/// resource is healthy, and tears it all down at the end. The site runs as visitors get it: in Production.
 /// </summary>
-public sealed class StackFixture : IAsyncLifetime
+public class StackFixture : IAsyncLifetime
 {
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(5);
 
@@ -34,13 +34,14 @@ public sealed class StackFixture : IAsyncLifetime
             startup.Token);
 
         appHost.ConfigureForTests();
-        UseThrowawayDatabase(appHost);
+        UseThrowawayDatabase(appHost, DataVolumeName);
+        appHost.CreateResourceBuilder<ProjectResource>("web").WithEnvironment("ASPNETCORE_ENVIRONMENT", "Production");
 
         _app = await appHost.BuildAsync(startup.Token);
         try
         {
             await _app.StartAsync(startup.Token);
-            foreach (var resource in new[] { "mysql", "foobardb", "web", "nginx" })
+            foreach (var resource in new[] { "mysql", "foobardb", "foobardb-web", "web", "nginx" })
             {
                 await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, startup.Token);
             }
@@ -54,12 +55,22 @@ public sealed class StackFixture : IAsyncLifetime
         WebAddress = Loopback(_app.GetEndpoint("web", "http"));
     }
 
+    /// <summary>
+    /// A volume of this fixture's own for MySQL's data, removed at the end; null for none, in which case the
+    /// data lives only as long as the container.
+    /// </summary>
+    protected virtual string? DataVolumeName => null;
+
     public async Task DisposeAsync()
     {
         if (_app is not null)
         {
             await _app.StopAsync();
             await _app.DisposeAsync();
+        }
+        if (DataVolumeName is { } volume)
+        {
+            await DockerEngine.RemoveVolumeAsync(volume);
         }
     }
 
@@ -76,13 +87,21 @@ public sealed class StackFixture : IAsyncLifetime
         Timeout = TimeSpan.FromSeconds(30),
     };
 
-    /// <summary>An open connection to the app's database, as root, straight to the MySQL container.</summary>
-    public async Task<MySqlConnection> OpenDatabaseAsync()
+    /// <summary>An open connection to the app's database straight to the MySQL container, as root or as <paramref name="resourceName"/>.</summary>
+    public async Task<MySqlConnection> OpenDatabaseAsync(string resourceName = "foobardb")
     {
-        var connectionString = await App.GetLoopbackMySqlConnectionStringAsync("foobardb");
+        var connectionString = await App.GetLoopbackMySqlConnectionStringAsync(resourceName);
         var connection = new MySqlConnection(connectionString.ConnectionString);
         await connection.OpenAsync();
         return connection;
+    }
+
+    /// <summary>Runs one of a resource's commands (stop, start, restart) and fails the test if it fails.</summary>
+    public async Task ExecuteCommandAsync(string resourceName, string commandName)
+    {
+        var resource = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == resourceName);
+        var result = await App.ResourceCommands.ExecuteCommandAsync(resource, commandName);
+        Assert.True(result.Success, $"{commandName} on {resourceName} failed: {result.Message}");
     }
 
     /// <summary>The last lines each resource wrote, to explain a stack that did not start.</summary>
@@ -117,12 +136,16 @@ public sealed class StackFixture : IAsyncLifetime
 
     // The AppHost keeps MySQL's data in a named volume, shared with a developer's own runs; the tests
     // must neither see nor change that data, nor leave a volume behind, so their MySQL starts empty.
-    private static void UseThrowawayDatabase(IDistributedApplicationTestingBuilder appHost)
+    private static void UseThrowawayDatabase(IDistributedApplicationTestingBuilder appHost, string? volumeName)
     {
         var mysql = appHost.Resources.OfType<MySqlServerResource>().Single();
         foreach (var volume in mysql.Annotations.OfType<ContainerMountAnnotation>().Where(m => m.Type == ContainerMountType.Volume).ToList())
         {
             mysql.Annotations.Remove(volume);
+        }
+        if (volumeName is not null)
+        {
+            appHost.CreateResourceBuilder(mysql).WithDataVolume(volumeName);
         }
     }
 
@@ -139,8 +162,24 @@ public sealed class StackFixture : IAsyncLifetime
     }
 }
 
+/// <summary>The stack most tests share. Its resources stay up: tests that stop them use <see cref="OutageCollection"/>.</summary>
 [CollectionDefinition(Name)]
 public sealed class StackCollection : ICollectionFixture<StackFixture>
 {
     public const string Name = "stack";
+}
+
+/// <summary>
+/// A stack of its own for tests that stop MySQL or the app, so the shared stack never sees an outage.
+/// Its MySQL keeps its data in a volume, as the AppHost's does, so a stopped server comes back with it.
+/// </summary>
+public sealed class OutageStackFixture : StackFixture
+{
+    protected override string? DataVolumeName { get; } = $"foobar-tests-{Guid.NewGuid():N}-mysql-data";
+}
+
+[CollectionDefinition(Name)]
+public sealed class OutageCollection : ICollectionFixture<OutageStackFixture>
+{
+    public const string Name = "outage";
 }

@@ -17,7 +17,10 @@ public static class DataExtensions
             ?? throw new InvalidOperationException(
                 $"Connection string '{connectionName}' is missing: run the app through FooBar.AppHost, or set ConnectionStrings__{connectionName}.");
 
-        builder.Services.AddSingleton(services => new MySqlDataSourceBuilder(connectionString)
+        // Fail fast when MySQL cannot be reached: a visitor gets a 503 page within a second or two, not a hang.
+        var connection = new MySqlConnectionStringBuilder(connectionString) { ConnectionTimeout = 1 };
+
+        builder.Services.AddSingleton(services => new MySqlDataSourceBuilder(connection.ConnectionString)
             .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>())
             .Build());
 
@@ -30,6 +33,8 @@ public static class DataExtensions
 
         builder.Services.AddSingleton<DatabaseMigrator>();
         builder.Services.AddSingleton<PostStore>();
+        builder.Services.AddSingleton<FortuneStore>();
+        builder.Services.AddSingleton<ServerProbe>();
         return builder;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FooBar.Web.Data;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -6,13 +5,8 @@ namespace FooBar.Web.Pages;
 
 public class IndexModel(PostStore posts) : PageModel
 {
-    public FrontPage FrontPage { get; private set; } = null!;
-    public double QueryMilliseconds { get; private set; }
+    public IReadOnlyList<Post> Posts { get; private set; } = [];
 
-    public async Task OnGetAsync(CancellationToken cancellationToken)
-    {
-        var started = Stopwatch.GetTimestamp();
-        FrontPage = await posts.FrontPageAsync(count: 10, cancellationToken);
-        QueryMilliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-    }
+    public async Task OnGetAsync(CancellationToken cancellationToken) =>
+        Posts = await posts.LatestAsync(count: 5, cancellationToken);
 }

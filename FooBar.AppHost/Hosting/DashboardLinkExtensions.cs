@@ -1,0 +1,21 @@
+namespace Aspire.Hosting;
+
+public static class DashboardLinkExtensions
+{
+    /// <summary>
+    /// Tells a resource where the Aspire dashboard is (<c>Dashboard__Url</c>), so its pages can link a request
+    /// to its trace. Nothing is set when the AppHost has no dashboard address.
+    /// </summary>
+    public static IResourceBuilder<T> WithDashboardLinks<T>(this IResourceBuilder<T> builder) where T : IResourceWithEnvironment =>
+        builder.WithEnvironment(context =>
+        {
+            // The dashboard serves on the AppHost's own URLs; read at start, after any test has changed them.
+            var url = builder.ApplicationBuilder.Configuration["ASPNETCORE_URLS"]?
+                .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .FirstOrDefault();
+            if (url is not null)
+            {
+                context.EnvironmentVariables["Dashboard__Url"] = url;
+            }
+        });
+}

@@ -1,0 +1,69 @@
+using FooBar.Tests.Infrastructure;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace FooBar.Tests;
+
+/// <summary>A real browser (Debian's Chromium, driven by Playwright) uses the site through nginx as www.foobar.com.</summary>
+[Collection(StackCollection.Name)]
+public sealed class BrowserTests(StackFixture stack, ITestOutputHelper output)
+{
+    private const string Chromium = "/usr/bin/chromium";
+
+    /// <summary>Where the screenshots go: TestResults/browser in the repository (ignored by git).</summary>
+    public static string ArtifactsDirectory { get; } = Path.Combine(Repository.Root, "TestResults", "browser");
+
+    [Fact]
+    public async Task A_visitor_sees_the_styled_site_writes_a_post_and_finds_it()
+    {
+        Assert.True(File.Exists(Chromium), $"Chromium is missing at {Chromium}: scripts/setup.sh installs Debian's chromium package.");
+        var title = $"Posted from Chromium {Guid.NewGuid():N}"[..40];
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            // www.foobar.com is this run's nginx on loopback; no other name resolves, so nothing leaves the machine.
+            Args = ["--host-resolver-rules=MAP www.foobar.com 127.0.0.1, MAP * ~NOTFOUND", "--no-sandbox"],
+        });
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1000, Height = 900 } });
+        var blocked = new List<string>();
+        page.Console += (_, message) => { if (message.Text.Contains("Content Security Policy")) blocked.Add(message.Text); };
+
+        var home = await page.GotoAsync($"http://www.foobar.com:{stack.SiteAddress.Port}/");
+        Assert.Equal(200, home?.Status);
+
+        // The stylesheet nginx served is applied: the header has the site's accent colour.
+        Assert.Equal("rgb(11, 110, 79)", await page.EvalOnSelectorAsync<string>(".site-header", "e => getComputedStyle(e).borderBottomColor"));
+
+        await page.ClickAsync("nav >> text=Write a post");
+        await page.FillAsync("#Input_Author", "Chromium");
+        await page.FillAsync("#Input_Title", title);
+        await page.FillAsync("#Input_Body", "Typed into the form by a real browser, through nginx.");
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync("**/posts/*");
+
+        Assert.Matches(@"/posts/\d+$", page.Url);
+        Assert.Equal(title, await page.TextContentAsync("article h1"));
+        await page.GotoAsync($"http://www.foobar.com:{stack.SiteAddress.Port}/");
+        Assert.Equal(title, await page.TextContentAsync(".posts .post h3"));
+
+        // The journey page's script ran (allowed by the policy) and filled in the browser's own timing.
+        await page.GotoAsync($"http://www.foobar.com:{stack.SiteAddress.Port}/journey");
+        await page.WaitForFunctionAsync("() => document.getElementById('browser-timing').textContent.startsWith('DNS')");
+        Assert.Empty(blocked);
+        await SaveScreenshotAsync(page, "journey.png");
+
+        await page.GotoAsync($"http://www.foobar.com:{stack.SiteAddress.Port}/");
+        await SaveScreenshotAsync(page, "home-with-new-post.png");
+    }
+
+    private async Task SaveScreenshotAsync(IPage page, string name)
+    {
+        Directory.CreateDirectory(ArtifactsDirectory);
+        var path = Path.Combine(ArtifactsDirectory, name);
+        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+        output.WriteLine($"Screenshot of {page.Url}: {path}");
+        Assert.True(new FileInfo(path).Length > 10_000, $"the screenshot {path} is suspiciously small");
+    }
+}

@@ -1,0 +1,62 @@
+using FooBar.Tests.Infrastructure;
+using MySqlConnector;
+
+namespace FooBar.Tests;
+
+/// <summary>The app logs in to MySQL as its own user, with rights on its own database only.</summary>
+[Collection(StackCollection.Name)]
+public sealed class DatabaseUserTests(StackFixture stack)
+{
+    [Fact]
+    public async Task The_app_is_given_its_own_login_and_never_roots_password()
+    {
+        var appLogin = await stack.App.GetLoopbackMySqlConnectionStringAsync("foobardb-web");
+        var root = await stack.App.GetLoopbackMySqlConnectionStringAsync("mysql");
+        Assert.True(stack.App.ResourceNotifications.TryGetCurrentState("web", out var web), "web has no state");
+
+        var environment = web.Snapshot.EnvironmentVariables.ToDictionary(v => v.Name, v => v.Value ?? "");
+
+        Assert.Equal("foobar_web", appLogin.UserID);
+        Assert.Equal("foobardb", appLogin.Database);
+        Assert.Contains("User ID=foobar_web", environment["ConnectionStrings__foobardb"]);
+        Assert.DoesNotContain(environment, variable => variable.Value.Contains(root.Password));
+    }
+
+    [Fact]
+    public async Task The_app_user_may_use_its_database_and_nothing_else()
+    {
+        await using var db = await stack.OpenDatabaseAsync("foobardb-web");
+
+        // What the app needs: rows, and the schema of its own database (it runs its own migrations).
+        await ExecuteAsync(db, "CREATE TABLE grant_check (id INT PRIMARY KEY)");
+        await ExecuteAsync(db, "INSERT INTO grant_check VALUES (1)");
+        await ExecuteAsync(db, "UPDATE grant_check SET id = 2");
+        await ExecuteAsync(db, "DELETE FROM grant_check");
+        await ExecuteAsync(db, "ALTER TABLE grant_check ADD COLUMN note TEXT");
+
+        // What it must not do.
+        await AssertDeniedAsync(db, "DROP TABLE grant_check");
+        await AssertDeniedAsync(db, "CREATE DATABASE other_app");
+        await AssertDeniedAsync(db, "SELECT user FROM mysql.user");
+        await AssertDeniedAsync(db, "CREATE USER intruder IDENTIFIED BY 'x'");
+        await AssertDeniedAsync(db, "GRANT SELECT ON foobardb.* TO foobar_web");
+
+        // Root tidies up: the app user cannot drop tables.
+        await using var root = await stack.OpenDatabaseAsync();
+        await ExecuteAsync(root, "DROP TABLE grant_check");
+    }
+
+    private static async Task ExecuteAsync(MySqlConnection connection, string sql)
+    {
+        await using var command = new MySqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task AssertDeniedAsync(MySqlConnection connection, string sql)
+    {
+        var error = await Assert.ThrowsAsync<MySqlException>(() => ExecuteAsync(connection, sql));
+        Assert.True(error.ErrorCode is MySqlErrorCode.DatabaseAccessDenied or MySqlErrorCode.TableAccessDenied
+                or MySqlErrorCode.SpecifiedAccessDeniedError or MySqlErrorCode.AccessDenied,
+            $"'{sql}' failed for another reason than a missing right: {error.ErrorCode} {error.Message}");
+    }
+}

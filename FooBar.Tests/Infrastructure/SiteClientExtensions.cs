@@ -1,0 +1,33 @@
+using AngleSharp.Dom;
+using AngleSharp.Html.Dom;
+using AngleSharp.Html.Parser;
+
+namespace FooBar.Tests.Infrastructure;
+
+public static class SiteClientExtensions
+{
+    private static readonly HtmlParser Parser = new();
+
+    public static async Task<IHtmlDocument> ReadHtmlAsync(this HttpResponseMessage response) =>
+        await Parser.ParseDocumentAsync(await response.Content.ReadAsStringAsync());
+
+    public static async Task<IHtmlDocument> GetHtmlAsync(this HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path);
+        Assert.True(response.IsSuccessStatusCode, $"GET {path} answered {(int)response.StatusCode}");
+        return await response.ReadHtmlAsync();
+    }
+
+    /// <summary>
+    /// Submits the form on <paramref name="formPath"/> as a browser would: loads the page first (which sets
+    /// the antiforgery cookie on this client) and posts the fields together with the form's hidden token.
+    /// </summary>
+    public static async Task<HttpResponseMessage> SubmitFormAsync(this HttpClient client, string formPath, IDictionary<string, string> fields)
+    {
+        var page = await client.GetHtmlAsync(formPath);
+        var token = page.QuerySelector<IHtmlInputElement>("form input[name=__RequestVerificationToken]")
+            ?? throw new InvalidOperationException($"The form on {formPath} has no antiforgery token.");
+        var body = new Dictionary<string, string>(fields) { ["__RequestVerificationToken"] = token.Value };
+        return await client.PostAsync(formPath, new FormUrlEncodedContent(body));
+    }
+}

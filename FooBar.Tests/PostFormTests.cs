@@ -1,0 +1,159 @@
+using System.Net;
+using System.Text;
+using FooBar.Tests.Infrastructure;
+using MySqlConnector;
+
+namespace FooBar.Tests;
+
+/// <summary>The /posts/new form, submitted through nginx as a browser would.</summary>
+[Collection(StackCollection.Name)]
+public sealed class PostFormTests(StackFixture stack)
+{
+    [Fact]
+    public async Task A_valid_post_is_stored_trimmed_and_shown_after_a_redirect()
+    {
+        var title = $"Round trip {Guid.NewGuid():N}";
+        using var site = stack.CreateSiteClient();
+
+        using var response = await site.SubmitFormAsync("/posts/new", Fields("  Ann  ", $"  {title}  ", "  Hello\nthere  "));
+
+        // Post/Redirect/Get: the answer to the POST is a redirect to the new post's own page.
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var location = response.Headers.Location?.OriginalString ?? "";
+        Assert.Matches(@"^/posts/\d+$", location);
+        var id = long.Parse(location["/posts/".Length..]);
+        Assert.Equal(("Ann", title, "Hello\nthere"), await StoredPostAsync(id));
+
+        var page = await site.GetHtmlAsync(location);
+        Assert.Equal(title, page.QuerySelector("article h1")?.TextContent);
+        Assert.Equal("Ann", page.QuerySelector("article .author")?.TextContent);
+        var list = await site.GetHtmlAsync("/posts");
+        Assert.Equal(title, list.QuerySelector(".posts .post h3")?.TextContent);
+    }
+
+    [Fact]
+    public async Task Invalid_input_is_shown_again_with_an_error_next_to_each_field_and_nothing_is_stored()
+    {
+        var tooLongTitle = $"Too long {Guid.NewGuid():N} " + new string('x', 120);
+        using var site = stack.CreateSiteClient();
+
+        using var response = await site.SubmitFormAsync("/posts/new", Fields(author: "", title: tooLongTitle, body: "   "));
+        var page = await response.ReadHtmlAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Say who you are.", FieldError(page, "Input.Author"));
+        Assert.Equal("Keep the title to 120 characters.", FieldError(page, "Input.Title"));
+        Assert.Equal("Write something.", FieldError(page, "Input.Body"));
+        // What the visitor typed is kept, so they can fix it rather than start again.
+        Assert.Equal(tooLongTitle, page.QuerySelector("input[name='Input.Title']")?.GetAttribute("value"));
+        Assert.Equal(0, await CountPostsTitledAsync(tooLongTitle));
+    }
+
+    [Fact]
+    public async Task A_script_in_a_post_is_shown_as_text_not_run()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        var script = $"<script>alert('{marker}')</script>";
+        using var site = stack.CreateSiteClient();
+
+        using var response = await site.SubmitFormAsync("/posts/new", Fields(author: "<b>Mallory</b>", title: script, body: $"<img src=x onerror=alert(1)>{marker}"));
+        using var post = await site.GetAsync(response.Headers.Location);
+        var html = await post.Content.ReadAsStringAsync();
+        var page = await post.ReadHtmlAsync();
+
+        Assert.Equal(script, page.QuerySelector("article h1")?.TextContent);
+        Assert.Equal("<b>Mallory</b>", page.QuerySelector("article .author")?.TextContent);
+        Assert.Empty(page.QuerySelectorAll("article script, article img, article b"));
+        Assert.Contains($"&lt;script&gt;alert(&#x27;{marker}&#x27;)&lt;/script&gt;", html);
+    }
+
+    [Fact]
+    public async Task An_SQL_injection_shaped_title_is_stored_and_shown_literally()
+    {
+        var title = $"Robert'); DROP TABLE posts; -- {Guid.NewGuid():N}";
+        using var site = stack.CreateSiteClient();
+
+        using var response = await site.SubmitFormAsync("/posts/new", Fields("Bobby \" OR 1=1 --", title, "x' OR '1'='1"));
+        var id = long.Parse(response.Headers.Location!.OriginalString["/posts/".Length..]);
+        var page = await site.GetHtmlAsync($"/posts/{id}");
+
+        Assert.Equal(("Bobby \" OR 1=1 --", title, "x' OR '1'='1"), await StoredPostAsync(id));
+        Assert.Equal(title, page.QuerySelector("article h1")?.TextContent);
+        Assert.Equal(1, await CountPostsTitledAsync(title));
+    }
+
+    [Fact]
+    public async Task A_post_without_the_antiforgery_token_is_rejected()
+    {
+        var title = $"Forged {Guid.NewGuid():N}";
+        using var site = stack.CreateSiteClient();
+        // A real page load first, so only the token in the body is missing.
+        await site.GetHtmlAsync("/posts/new");
+
+        using var response = await site.PostAsync("/posts/new", new FormUrlEncodedContent(Fields("Eve", title, "cross-site")));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("Bad request", (await response.ReadHtmlAsync()).QuerySelector("h1")?.TextContent);
+        Assert.Equal(0, await CountPostsTitledAsync(title));
+    }
+
+    [Fact]
+    public async Task An_oversize_post_is_refused_by_nginx_with_413_before_the_app_sees_it()
+    {
+        var title = $"Oversize {Guid.NewGuid():N}";
+        using var site = stack.CreateSiteClient();
+        var fields = Fields("Big", title, new string('x', 100_000));
+
+        using var response = await site.SubmitFormAsync("/posts/new", fields);
+        var page = await response.ReadHtmlAsync();
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        // nginx's own page: had the app seen the request, it would have stored the post or shown the form.
+        Assert.Equal("That was too large", page.QuerySelector("h1")?.TextContent);
+        Assert.Contains("Answered by nginx", page.Body?.TextContent);
+        Assert.Equal(0, await CountPostsTitledAsync(title));
+    }
+
+    [Fact]
+    public async Task The_longest_valid_post_fits_under_nginx_body_limit()
+    {
+        // 4,000 three-byte characters, URL-encoded to nine characters each: the worst case the form allows.
+        var title = $"Longest {Guid.NewGuid():N}";
+        var body = new string('語', 4000);
+        using var site = stack.CreateSiteClient();
+
+        using var response = await site.SubmitFormAsync("/posts/new", Fields("Big", title, body));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(1, await CountPostsTitledAsync(title));
+        Assert.True(Encoding.UTF8.GetByteCount(Uri.EscapeDataString(body)) > 32 * 1024, "the body should be a sizeable request");
+    }
+
+    private static Dictionary<string, string> Fields(string author, string title, string body) => new()
+    {
+        ["Input.Author"] = author,
+        ["Input.Title"] = title,
+        ["Input.Body"] = body,
+    };
+
+    private static string? FieldError(AngleSharp.Html.Dom.IHtmlDocument page, string field) =>
+        page.QuerySelector($"[data-valmsg-for='{field}']")?.TextContent;
+
+    private async Task<(string Author, string Title, string Body)> StoredPostAsync(long id)
+    {
+        await using var db = await stack.OpenDatabaseAsync();
+        await using var query = new MySqlCommand("SELECT author, title, body FROM posts WHERE id = @id", db);
+        query.Parameters.AddWithValue("@id", id);
+        await using var reader = await query.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync(), $"post {id} is not in the database");
+        return (reader.GetString(0), reader.GetString(1), reader.GetString(2));
+    }
+
+    private async Task<long> CountPostsTitledAsync(string title)
+    {
+        await using var db = await stack.OpenDatabaseAsync();
+        await using var count = new MySqlCommand("SELECT COUNT(*) FROM posts WHERE title = @title", db);
+        count.Parameters.AddWithValue("@title", title);
+        return Convert.ToInt64(await count.ExecuteScalarAsync());
+    }
+}

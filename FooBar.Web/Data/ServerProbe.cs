@@ -1,0 +1,31 @@
+using System.Diagnostics;
+using MySqlConnector;
+
+namespace FooBar.Web.Data;
+
+/// <summary>What one query told about the MySQL server that answered it, and how long it took.</summary>
+public sealed record ServerVisit(string Sql, string ServerVersion, long ConnectionId, long PostCount, TimeSpan OpenTime, TimeSpan QueryTime);
+
+/// <summary>Asks MySQL about itself, for the journey page.</summary>
+public sealed class ServerProbe(MySqlDataSource dataSource)
+{
+    public const string Sql = "SELECT VERSION(), CONNECTION_ID(), (SELECT COUNT(*) FROM posts)";
+
+    public async Task<ServerVisit> VisitAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var opened = Stopwatch.GetTimestamp();
+
+        await using var command = new MySqlCommand(Sql, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var visit = new ServerVisit(Sql, WithoutMariaDbPrefix(reader.GetString(0)), reader.GetInt64(1), reader.GetInt64(2),
+            Stopwatch.GetElapsedTime(started, opened), Stopwatch.GetElapsedTime(opened));
+        return visit;
+    }
+
+    // MariaDB may prefix its version with "5.5.5-" for old clients' sake; people want the rest.
+    private static string WithoutMariaDbPrefix(string version) =>
+        version.StartsWith("5.5.5-", StringComparison.Ordinal) ? version["5.5.5-".Length..] : version;
+}

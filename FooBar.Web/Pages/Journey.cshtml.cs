@@ -1,0 +1,91 @@
+using System.Globalization;
+using FooBar.Web.Data;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace FooBar.Web.Pages;
+
+/// <summary>
+/// "How this page reached you": the request path's nine steps, filled in with this request's own data.
+/// Every value comes from the request, the process or MySQL; what the server cannot know is said so.
+/// </summary>
+public class JourneyModel(ServerProbe probe, IConfiguration configuration) : PageModel
+{
+    public string Host { get; private set; } = "";
+    public string Method { get; private set; } = "";
+    public string Target { get; private set; } = "";
+    public string Scheme { get; private set; } = "";
+    public string? UserAgent { get; private set; }
+
+    /// <summary>The peer nginx saw: the last X-Forwarded-For entry, the only one the app trusts.</summary>
+    public string? ClientAddress { get; private set; }
+
+    /// <summary>Entries the client itself put in X-Forwarded-For before nginx appended its own: unverified.</summary>
+    public string? ClaimedForwardedFor { get; private set; }
+
+    public string? NginxRequestId { get; private set; }
+    public DateTimeOffset? NginxReceivedAt { get; private set; }
+
+    public string ServiceName { get; private set; } = "";
+    public string? ServiceInstanceId { get; private set; }
+    public string MachineName { get; } = Environment.MachineName;
+    public int ProcessId { get; } = Environment.ProcessId;
+    public string? AppAddress { get; private set; }
+    public DateTimeOffset? AppReceivedAt { get; private set; }
+
+    public ServerVisit Database { get; private set; } = null!;
+
+    public string? TraceId { get; private set; }
+    public Uri? TraceUrl { get; private set; }
+
+    /// <summary>From nginx receiving the request to this page being rendered (the same host's clock).</summary>
+    public TimeSpan? ServerTime => NginxReceivedAt is { } received ? DateTimeOffset.UtcNow - received : null;
+
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        Host = Request.Host.Value ?? "";
+        Method = Request.Method;
+        Target = $"{Request.PathBase}{Request.Path}{Request.QueryString}";
+        Scheme = Request.Scheme;
+        UserAgent = Request.Headers.UserAgent.ToString() is { Length: > 0 } agent ? agent : null;
+
+        // The forwarded-headers middleware has moved nginx's entry into RemoteIpAddress and left what came before it.
+        ClientAddress = HttpContext.Connection.RemoteIpAddress?.ToString();
+        ClaimedForwardedFor = Request.Headers["X-Forwarded-For"].ToString() is { Length: > 0 } claimed ? claimed : null;
+
+        NginxRequestId = Request.Headers["X-Request-Id"].ToString() is { Length: > 0 } id ? id : null;
+        NginxReceivedAt = ParseRequestStart(Request.Headers["X-Request-Start"].ToString());
+
+        ServiceName = configuration["OTEL_SERVICE_NAME"] ?? typeof(JourneyModel).Assembly.GetName().Name!;
+        ServiceInstanceId = ResourceAttribute(configuration["OTEL_RESOURCE_ATTRIBUTES"], "service.instance.id");
+        AppAddress = $"{HttpContext.Connection.LocalIpAddress}:{HttpContext.Connection.LocalPort}";
+
+        // ASP.NET Core's server span starts when Kestrel hands over the request.
+        var activity = HttpContext.Features.Get<IHttpActivityFeature>()?.Activity;
+        AppReceivedAt = activity is null ? null : new DateTimeOffset(activity.StartTimeUtc, TimeSpan.Zero);
+        TraceId = activity?.TraceId.ToHexString();
+        if (TraceId is not null && Uri.TryCreate(configuration["Dashboard:Url"], UriKind.Absolute, out var dashboard))
+        {
+            TraceUrl = new Uri(dashboard, $"/traces/detail/{TraceId}");
+        }
+
+        Database = await probe.VisitAsync(cancellationToken);
+    }
+
+    public static string Milliseconds(TimeSpan time) => time.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture) + " ms";
+
+    // nginx sends "t=<seconds since the epoch, with milliseconds>" ($msec).
+    private static DateTimeOffset? ParseRequestStart(string header) =>
+        header.StartsWith("t=", StringComparison.Ordinal)
+        && decimal.TryParse(header.AsSpan(2), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds)
+            ? DateTimeOffset.FromUnixTimeMilliseconds((long)(seconds * 1000))
+            : null;
+
+    // OTEL_RESOURCE_ATTRIBUTES is "key1=value1,key2=value2".
+    private static string? ResourceAttribute(string? attributes, string key) =>
+        attributes?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2))
+            .Where(pair => pair.Length == 2 && pair[0] == key)
+            .Select(pair => pair[1])
+            .FirstOrDefault();
+}

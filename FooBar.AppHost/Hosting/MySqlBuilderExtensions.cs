@@ -29,10 +29,6 @@ public static class MySqlBuilderExtensions
             ?? ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false);
         var server = new MySqlServerResource(name, passwordParameter);
 
-        string? connectionString = null;
-        builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(server, async (_, ct) =>
-            connectionString = await server.ConnectionStringExpression.GetValueAsync(ct));
-
         // Databases beyond MYSQL_DATABASE's one, and their users, are created once the server accepts queries.
         builder.Eventing.Subscribe<ResourceReadyEvent>(server, async (@event, ct) =>
         {
@@ -40,7 +36,7 @@ public static class MySqlBuilderExtensions
             var databases = @event.Services.GetRequiredService<DistributedApplicationModel>().Resources
                 .OfType<MySqlDatabaseResource>().Where(database => database.Parent == server);
 
-            await using var connection = new MySqlConnection(connectionString);
+            await using var connection = new MySqlConnection(await server.ConnectionStringExpression.GetValueAsync(ct));
             await connection.OpenAsync(ct);
             foreach (var database in databases)
             {
@@ -55,14 +51,10 @@ public static class MySqlBuilderExtensions
             }
         });
 
-        var healthCheckKey = $"{name}_check";
-        builder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlHealthCheck>(healthCheckKey, new Func<string?>(() => connectionString));
-
-        return builder.AddResource(server)
+        return builder.AddResourceWithQueryHealthCheck(server)
             .WithEndpoint(port: port, targetPort: 3306, name: MySqlServerResource.PrimaryEndpointName)
             .WithImage(DefaultImage, DefaultTag)
-            .WithEnvironment(context => context.EnvironmentVariables["MYSQL_ROOT_PASSWORD"] = server.PasswordParameter)
-            .WithHealthCheck(healthCheckKey);
+            .WithEnvironment(context => context.EnvironmentVariables["MYSQL_ROOT_PASSWORD"] = server.PasswordParameter);
     }
 
     /// <summary>Adds a database, created on the server when it is ready, and healthy once it can be queried.</summary>
@@ -74,14 +66,7 @@ public static class MySqlBuilderExtensions
         var database = new MySqlDatabaseResource(name, databaseName ?? name, builder.Resource);
         builder.Resource.AddDatabase(name, database.DatabaseName);
 
-        string? connectionString = null;
-        builder.ApplicationBuilder.Eventing.Subscribe<ConnectionStringAvailableEvent>(database, async (_, ct) =>
-            connectionString = await database.ConnectionStringExpression.GetValueAsync(ct));
-
-        var healthCheckKey = $"{name}_check";
-        builder.ApplicationBuilder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlHealthCheck>(healthCheckKey, new Func<string?>(() => connectionString));
-
-        return builder.ApplicationBuilder.AddResource(database).WithHealthCheck(healthCheckKey);
+        return builder.ApplicationBuilder.AddResourceWithQueryHealthCheck(database);
     }
 
     /// <summary>
@@ -105,14 +90,7 @@ public static class MySqlBuilderExtensions
         var user = new MySqlUserResource(name, userName, passwordParameter, builder.Resource);
         builder.Resource.AddUser(user);
 
-        string? connectionString = null;
-        builder.ApplicationBuilder.Eventing.Subscribe<ConnectionStringAvailableEvent>(user, async (_, ct) =>
-            connectionString = await user.ConnectionStringExpression.GetValueAsync(ct));
-
-        var healthCheckKey = $"{name}_check";
-        builder.ApplicationBuilder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlHealthCheck>(healthCheckKey, new Func<string?>(() => connectionString));
-
-        return builder.ApplicationBuilder.AddResource(user).WithHealthCheck(healthCheckKey);
+        return builder.ApplicationBuilder.AddResourceWithQueryHealthCheck(user);
     }
 
     /// <summary>Keeps the data directory in a named volume, so data outlives the container.</summary>
@@ -133,6 +111,20 @@ public static class MySqlBuilderExtensions
     {
         ArgumentException.ThrowIfNullOrEmpty(source);
         return builder.WithContainerFiles(InitDirectory, Path.GetFullPath(source, builder.ApplicationBuilder.AppHostDirectory));
+    }
+
+    // Healthy once a query succeeds with the resource's own connection string, so that WaitFor means
+    // "accepting queries" (for a user: "can log in") rather than "container started".
+    private static IResourceBuilder<T> AddResourceWithQueryHealthCheck<T>(this IDistributedApplicationBuilder builder, T resource)
+        where T : IResourceWithConnectionString
+    {
+        string? connectionString = null;
+        builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(resource, async (_, ct) =>
+            connectionString = await resource.ConnectionStringExpression.GetValueAsync(ct));
+
+        var healthCheckKey = $"{resource.Name}_check";
+        builder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlHealthCheck>(healthCheckKey, new Func<string?>(() => connectionString));
+        return builder.AddResource(resource).WithHealthCheck(healthCheckKey);
     }
 
     // The statements are idempotent, and the password is set every time: a data volume outlives a

@@ -104,6 +104,13 @@ public class StackFixture : IAsyncLifetime
         Assert.True(result.Success, $"{commandName} on {resourceName} failed: {result.Message}");
     }
 
+    /// <summary>Everything a resource has written to its console so far.</summary>
+    public async Task<List<string>> LogLinesAsync(string resourceName)
+    {
+        var resource = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == resourceName);
+        return await ReadAllAsync(App.Services.GetRequiredService<ResourceLoggerService>(), resource);
+    }
+
     /// <summary>The last lines each resource wrote, to explain a stack that did not start.</summary>
     private async Task<string> RecentLogsAsync(int linesPerResource = 30)
     {
@@ -122,16 +129,16 @@ public class StackFixture : IAsyncLifetime
             }
         }
         return report.ToString();
+    }
 
-        static async Task<List<string>> ReadAllAsync(ResourceLoggerService logs, IResource resource)
+    private static async Task<List<string>> ReadAllAsync(ResourceLoggerService logs, IResource resource)
+    {
+        var lines = new List<string>();
+        await foreach (var batch in logs.GetAllAsync(resource))
         {
-            var lines = new List<string>();
-            await foreach (var batch in logs.GetAllAsync(resource))
-            {
-                lines.AddRange(batch.Select(line => line.Content));
-            }
-            return lines;
+            lines.AddRange(batch.Select(line => line.Content));
         }
+        return lines;
     }
 
     // The AppHost keeps MySQL's data in a named volume, shared with a developer's own runs; the tests

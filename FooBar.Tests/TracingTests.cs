@@ -46,12 +46,17 @@ public sealed class TracingTests(StackFixture stack)
         Assert.True(nginx.Duration >= web.Duration, $"nginx's span is shorter than the app's: {nginx} / {web}");
     }
 
-    [Fact]
-    public async Task Request_without_trace_context_gets_a_new_trace_started_by_nginx()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("00-00000000000000000000000000000000-b7ad6b7169203331-01")] // an all-zero trace id is invalid
+    [InlineData("00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01")] // ids are lowercase hex
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra")] // version 00 has four fields
+    [InlineData("not a traceparent")]
+    public async Task Request_without_a_valid_trace_context_gets_a_new_trace_started_by_nginx(string? traceparent)
     {
         var marker = $"fresh={Guid.NewGuid():N}";
 
-        using var response = await GetAsync($"/?{marker}", traceparent: null);
+        using var response = await GetAsync($"/?{marker}", traceparent);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         var nginxSpans = await Telemetry.WaitForAsync(() => Telemetry.GetSpansAsync(resource: "nginx"),
@@ -145,7 +150,7 @@ public sealed class TracingTests(StackFixture stack)
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         if (traceparent is not null)
         {
-            request.Headers.Add("traceparent", traceparent);
+            request.Headers.TryAddWithoutValidation("traceparent", traceparent);
         }
         return await site.SendAsync(request);
     }

@@ -35,7 +35,7 @@ local MAX_SPANS_PER_REQUEST = 512
 
 local M = {}
 
-local exporter -- { url, host, port, path, headers, resource, delay }, or nil when nothing is exported
+local exporter -- { host, address, port, path, headers, resource, delay }, or nil when nothing is exported
 local queue, flush_scheduled = {}, false
 
 -- Internal redirects (try_files to @web, error_page) clear ngx.ctx; the request id does not change,
@@ -75,18 +75,17 @@ end
 -- The client's trace is continued when it sent one; otherwise nginx starts it, with its own
 -- request id (32 random hex digits, as a trace id is) as the trace id.
 local function new_context()
-  local incoming = parse_traceparent(ngx.req.get_headers()["traceparent"])
-  local context = {
+  local headers = ngx.req.get_headers()
+  local incoming = parse_traceparent(headers["traceparent"])
+  local tracestate = headers["tracestate"]
+  return {
     span_id = random_hex(8),
     trace_id = incoming and incoming.trace_id or ngx.var.request_id,
     parent_id = incoming and incoming.parent_id or nil,
+    -- A caller that chose not to record its trace is followed; nginx's own traces are recorded.
     sampled = (not incoming) or incoming.sampled,
+    tracestate = incoming and type(tracestate) == "string" and tracestate or nil,
   }
-  if incoming then
-    local tracestate = ngx.req.get_headers()["tracestate"]
-    context.tracestate = type(tracestate) == "string" and tracestate or nil
-  end
-  return context
 end
 
 local function traceparent(context)
@@ -237,7 +236,8 @@ local function post(body)
   return true
 end
 
-local function flush(premature)
+-- Also runs, early, when the worker shuts down: what is queued is still sent.
+local function flush()
   flush_scheduled = false
   if #queue == 0 then
     return

@@ -23,6 +23,9 @@ builder.AddNginx("nginx", port: 8080)
     .WithUpstream(web)
     .WaitFor(web)
     .WithHttpHealthCheck("/nginx/health")
+    // nginx's spans go to the dashboard as OTLP/HTTP JSON, which its Lua exporter writes (nginx/lua/otel.lua).
+    .WithOtlpExporter(OtlpProtocol.HttpJson)
+    .WithReloadCommand()
     .WithUrlForEndpoint("http", url => url.DisplayText = "www.foobar.com");
 
 builder.Build().Run();

@@ -37,6 +37,18 @@ public sealed class AppHostModelTests
             m => m.Target == "/usr/share/nginx/html" && m.IsReadOnly && m.Source!.EndsWith(Path.Combine("FooBar.Web", "wwwroot")));
     }
 
+    [Fact]
+    public async Task Nginx_sends_its_spans_as_OTLP_JSON_and_offers_a_reload_command()
+    {
+        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+
+        var nginx = appHost.Resources.OfType<NginxResource>().Single();
+
+        // nginx's Lua exporter writes JSON only; the dashboard must tell it the HTTP endpoint.
+        Assert.Equal(OtlpProtocol.HttpJson, nginx.Annotations.OfType<OtlpExporterAnnotation>().Single().RequiredProtocol);
+        Assert.Contains(nginx.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == NginxCommandExtensions.ReloadCommandName);
+    }
+
     private static IEnumerable<string> WaitsFor(IResource resource) =>
         resource.Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name);
 

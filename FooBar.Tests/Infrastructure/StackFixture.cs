@@ -21,13 +21,20 @@ public class StackFixture : IAsyncLifetime
     /// <summary>The application server's own endpoint, behind nginx.</summary>
     public Uri WebAddress { get; private set; } = null!;
 
+    /// <summary>What the dashboard received: spans and logs from nginx, web and MySqlConnector.</summary>
+    public DashboardTelemetry Telemetry { get; private set; } = null!;
+
+    // The dashboard's telemetry API takes this run's own key, never a developer's stored one.
+    private readonly string _dashboardApiKey = Guid.NewGuid().ToString("N");
+    private HttpClient? _dashboardClient;
+
     public async Task InitializeAsync()
     {
         await DockerEngine.RequireAsync();
 
         using var startup = new CancellationTokenSource(StartupTimeout);
         var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(
-            args: [],
+            args: [$"--AppHost:DashboardApiKey={_dashboardApiKey}"],
             // The dashboard runs as it does for a developer and receives the app's telemetry. Without it
             // the app exports to an address nobody listens on, and stopping it (a restart) times out.
             configureBuilder: (options, _) => options.DisableDashboard = false,
@@ -53,6 +60,9 @@ public class StackFixture : IAsyncLifetime
 
         SiteAddress = Loopback(_app.GetEndpoint("nginx", "http"));
         WebAddress = Loopback(_app.GetEndpoint("web", "http"));
+        _dashboardClient = new HttpClient { BaseAddress = Loopback(_app.GetEndpoint("aspire-dashboard", "http")), Timeout = TimeSpan.FromSeconds(30) };
+        _dashboardClient.DefaultRequestHeaders.Add("X-API-Key", _dashboardApiKey);
+        Telemetry = new DashboardTelemetry(_dashboardClient);
     }
 
     /// <summary>
@@ -63,6 +73,7 @@ public class StackFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        _dashboardClient?.Dispose();
         if (_app is not null)
         {
             await _app.StopAsync();

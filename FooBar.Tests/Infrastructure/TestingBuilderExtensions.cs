@@ -16,6 +16,8 @@ public static class TestingBuilderExtensions
         builder.Services.AddLogging(logging => logging
             .AddFilter("FooBar.AppHost.Resources", LogLevel.None)
             .AddFilter("Aspire.Hosting", LogLevel.Warning)
+            // Tests that stop MySQL remove its container while its log is streamed, which DCP reports as errors.
+            .AddFilter("Aspire.Hosting.Dcp.DcpExecutor", LogLevel.None)
             // "Unhealthy" is expected while servers boot; a server that never gets healthy fails the wait.
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
         return builder;

@@ -33,8 +33,9 @@ public sealed class JourneyTests(StackFixture stack)
         Assert.Matches("^[0-9a-f]{32}$", Text(".journey-request-id"));
         var nginxTime = DateTimeOffset.Parse(Text(".journey-nginx-time")!.Replace(" UTC", "Z"));
         Assert.InRange(nginxTime, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddSeconds(1));
-        Assert.Matches("^[0-9a-f]{32}$", Text(".journey-trace-id"));
-        Assert.DoesNotMatch("^0+$", Text(".journey-trace-id"));
+        // Without a traceparent from the client, nginx starts the trace with its request id as the trace id.
+        Assert.Equal(Text(".journey-request-id"), Text(".journey-trace-id"));
+        Assert.Equal("(nginx started this trace: its id is nginx's request id)", Text(".journey-trace-origin"));
         Assert.Contains("SELECT", Text(".journey-sql"));
         Assert.Matches(@"^\d+\.\d ms$", Text(".journey-db-time"));
     }
@@ -52,6 +53,7 @@ public sealed class JourneyTests(StackFixture stack)
         var page = await response.ReadHtmlAsync();
 
         Assert.Equal(traceId, page.QuerySelector(".journey-trace-id")?.TextContent);
+        Assert.Equal("(nginx continued the trace your client started)", page.QuerySelector(".journey-trace-origin")?.TextContent);
         var link = page.QuerySelector(".journey-trace-link")?.GetAttribute("href");
         Assert.NotNull(link);
         Assert.EndsWith($"/traces/detail/{traceId}", link);

@@ -40,7 +40,7 @@ public static class MySqlBuilderExtensions
             await connection.OpenAsync(ct);
             foreach (var database in databases)
             {
-                await ExecuteAsync(connection, $"CREATE DATABASE IF NOT EXISTS {Quote(database.DatabaseName)}", ct);
+                await ExecuteAsync(connection, $"CREATE DATABASE IF NOT EXISTS {QuoteIdentifier(database.DatabaseName)}", ct);
                 logger.LogInformation("Database {Database} is ready", database.DatabaseName);
 
                 foreach (var user in database.Users)
@@ -136,7 +136,7 @@ public static class MySqlBuilderExtensions
         await ExecuteAsync(connection, $"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY @password", ct, password);
         await ExecuteAsync(connection, $"ALTER USER {account} IDENTIFIED BY @password", ct, password);
         await ExecuteAsync(connection,
-            $"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON {Quote(user.Parent.DatabaseName)}.* TO {account}", ct);
+            $"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON {QuoteIdentifier(user.Parent.DatabaseName)}.* TO {account}", ct);
     }
 
     private static async Task ExecuteAsync(MySqlConnection connection, string sql, CancellationToken ct, string? password = null)
@@ -149,5 +149,5 @@ public static class MySqlBuilderExtensions
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    private static string Quote(string identifier) => $"`{identifier.Replace("`", "``")}`";
+    private static string QuoteIdentifier(string identifier) => new MySqlCommandBuilder().QuoteIdentifier(identifier);
 }

@@ -20,12 +20,8 @@ public sealed class ServerProbe(MySqlDataSource dataSource)
         await using var command = new MySqlCommand(Sql, connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        var visit = new ServerVisit(Sql, WithoutMariaDbPrefix(reader.GetString(0)), reader.GetInt64(1), reader.GetInt64(2),
+        // VERSION() is the server's own string; MariaDB's "5.5.5-" prefix appears only in the handshake.
+        return new ServerVisit(Sql, reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2),
             Stopwatch.GetElapsedTime(started, opened), Stopwatch.GetElapsedTime(opened));
-        return visit;
     }
-
-    // MariaDB may prefix its version with "5.5.5-" for old clients' sake; people want the rest.
-    private static string WithoutMariaDbPrefix(string version) =>
-        version.StartsWith("5.5.5-", StringComparison.Ordinal) ? version["5.5.5-".Length..] : version;
 }

@@ -1,10 +1,11 @@
+using System.Net;
 using AngleSharp.Dom;
 using AngleSharp.Html.Dom;
 using AngleSharp.Html.Parser;
 
 namespace FooBar.Tests.Infrastructure;
 
-public static class SiteClientExtensions
+public static class HttpClientExtensions
 {
     private static readonly HtmlParser Parser = new();
 
@@ -29,5 +30,25 @@ public static class SiteClientExtensions
             ?? throw new InvalidOperationException($"The form on {formPath} has no antiforgery token.");
         var body = new Dictionary<string, string>(fields) { ["__RequestVerificationToken"] = token.Value };
         return await client.PostAsync(formPath, new FormUrlEncodedContent(body));
+    }
+
+    /// <summary>
+    /// GETs <paramref name="path"/> until it answers <paramref name="wanted"/> or <paramref name="timeout"/> has passed,
+    /// and returns the last answer: for a stack coming back after something was stopped or started.
+    /// </summary>
+    public static async Task<(HttpStatusCode Status, string Body)> WaitForStatusAsync(this HttpClient client, string path,
+        HttpStatusCode wanted, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            using var response = await client.GetAsync(path);
+            var answer = (response.StatusCode, await response.Content.ReadAsStringAsync());
+            if (answer.StatusCode == wanted || DateTime.UtcNow >= deadline)
+            {
+                return answer;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        }
     }
 }

@@ -1,4 +1,9 @@
+using FooBar.AppHost;
+
 var builder = DistributedApplication.CreateBuilder(args);
+
+// Development (every request traced) or Production (sampled traces, quieter logs): FooBar:Profile.
+var profile = StackProfile.From(builder.Configuration);
 
 // MySQL: stores and returns the data.
 var mysql = builder.AddMySql("mysql")
@@ -10,9 +15,12 @@ var webLogin = database.AddUser("foobardb-web", userName: "foobar_web");
 
 // The application server: renders dynamic pages from MySQL data.
 var web = builder.AddProject<Projects.FooBar_Web>("web")
+    // Its built program on its own port: no `dotnet run` wrapper, no proxy in front.
+    .RunDirectly()
     .WithReference(webLogin, connectionName: "foobardb")
     .WaitFor(webLogin)
     .WithHttpHealthCheck("/health")
+    .WithProfile(profile)
     .WithDashboardLinks();
 
 // nginx: the front door for www.foobar.com; serves static files itself and forwards the rest to web.
@@ -20,11 +28,13 @@ builder.AddNginx("nginx", port: 8080)
     .WithDockerfile("../nginx")
     .WithConfigTemplates("../nginx/templates")
     .WithStaticFilesFrom(web)
+    // Over a Unix socket that web listens on too (on Linux): no TCP hop, no tunnel.
     .WithUpstream(web)
     .WaitFor(web)
     .WithHttpHealthCheck("/nginx/health")
     // nginx's spans go to the dashboard as OTLP/HTTP JSON, which its Lua exporter writes (nginx/lua/otel.lua).
     .WithOtlpExporter(OtlpProtocol.HttpJson)
+    .WithProfile(profile)
     .WithReloadCommand()
     .WithUrlForEndpoint("http", url => url.DisplayText = "www.foobar.com");
 

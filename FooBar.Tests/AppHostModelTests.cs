@@ -49,6 +49,68 @@ public sealed class AppHostModelTests
         Assert.Contains(nginx.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == NginxCommandExtensions.ReloadCommandName);
     }
 
+    [Fact]
+    public async Task Nginx_reaches_web_over_a_Unix_socket_that_web_listens_on_with_no_proxy_in_between()
+    {
+        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+        var nginx = appHost.Resources.OfType<NginxResource>().Single();
+        var web = appHost.Resources.OfType<ProjectResource>().Single();
+        await using var app = await appHost.BuildAsync();
+
+        var nginxEnvironment = await EnvironmentAsync(app, nginx);
+        var webEnvironment = await EnvironmentAsync(app, web);
+
+        Assert.Equal("unix:/run/foobar/web/http.sock", nginxEnvironment["NGINX_UPSTREAM_WEB"]);
+        var socketFolder = Assert.Single(nginx.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == "/run/foobar/web").Source!;
+        Assert.EndsWith($";http://unix:{Path.Combine(socketFolder, "http.sock")}", webEnvironment["ASPNETCORE_URLS"]);
+        Assert.True(Directory.Exists(socketFolder), $"{socketFolder} was not created");
+        // Visitors reach nginx, nginx's upstream is the program itself, and queries go straight to MySQL.
+        Assert.All(appHost.Resources.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>()), e => Assert.False(e.IsProxied, $"{e.Name} is proxied"));
+        Assert.EndsWith($"{Path.DirectorySeparatorChar}FooBar.Web", web.Annotations.OfType<ExecutableAnnotation>().Single().Command);
+    }
+
+    [Theory]
+    [InlineData(new string[0], "Development", "parentbased_always_on", "1", "all")]
+    [InlineData(new[] { "--FooBar:Profile=Production" }, "Production", "parentbased_traceidratio", "0.1", "sampled")]
+    [InlineData(new[] { "--FooBar:Profile=Production", "--FooBar:TraceSampleRatio=0.25" }, "Production", "parentbased_traceidratio", "0.25", "sampled")]
+    public async Task Profile_sets_the_apps_environment_and_one_trace_sampler_for_nginx_and_web(
+        string[] args, string environment, string sampler, string ratio, string accessLog)
+    {
+        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(args);
+        await using var app = await appHost.BuildAsync();
+        var nginx = await EnvironmentAsync(app, appHost.Resources.OfType<NginxResource>().Single());
+        var web = await EnvironmentAsync(app, appHost.Resources.OfType<ProjectResource>().Single());
+
+        Assert.Equal(environment, web["ASPNETCORE_ENVIRONMENT"]);
+        Assert.Equal(accessLog, nginx["NGINX_ACCESS_LOG"]);
+        foreach (var resource in new[] { nginx, web })
+        {
+            Assert.Equal(sampler, resource["OTEL_TRACES_SAMPLER"]);
+            Assert.Equal(ratio, resource["OTEL_TRACES_SAMPLER_ARG"]);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "--FooBar:Profile=Staging" }, "FooBar:Profile")]
+    [InlineData(new[] { "--FooBar:Profile=Production", "--FooBar:TraceSampleRatio=1.5" }, "FooBar:TraceSampleRatio")]
+    public async Task An_unknown_profile_or_a_ratio_outside_0_to_1_stops_the_AppHost(string[] args, string key)
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(args);
+        });
+        Assert.Contains(key, error.ToString());
+    }
+
+    // A resource's environment as the publisher would write it: endpoint references stay expressions.
+    private static async Task<Dictionary<string, string>> EnvironmentAsync(DistributedApplication app, IResource resource)
+    {
+        var publishing = new DistributedApplicationExecutionContext(
+            new DistributedApplicationExecutionContextOptions(DistributedApplicationOperation.Publish) { Services = app.Services });
+        var configuration = await ExecutionConfigurationBuilder.Create(resource).WithEnvironmentVariablesConfig().BuildAsync(publishing);
+        return configuration.EnvironmentVariables.ToDictionary();
+    }
+
     private static IEnumerable<string> WaitsFor(IResource resource) =>
         resource.Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name);
 

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
+using FooBar.Web;
 using FooBar.Web.Data;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.WebEncoders;
@@ -39,5 +40,8 @@ app.UseExceptionHandler(new ExceptionHandlerOptions
 app.UseRouting();
 app.MapRazorPages();
 app.MapDefaultEndpoints();
+
+// nginx connects to the Unix socket the AppHost may add to the listen URLs, from its own user: let it.
+app.Lifetime.ApplicationStarted.Register(() => UnixSockets.AllowOtherUsers(app.Urls));
 
 app.Run();

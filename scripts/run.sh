@@ -1,11 +1,48 @@
 #!/usr/bin/env bash
-# Runs the FooBar stack under Aspire (nginx, web, MySQL and the dashboard); sets the machine up first.
-# Extra arguments go to the AppHost. Stop with Ctrl+C: Aspire removes the containers it started.
+# Runs the FooBar stack under Aspire (nginx, web, MySQL and the dashboard); sets the machine up and builds first.
+#
+#   scripts/run.sh                  the development profile: Debug build, every request traced
+#   scripts/run.sh --production     the production profile: Release build, sampled traces, quieter logs
+#   scripts/run.sh --no-build       start what setup and the last build left (what scripts/bench.sh times)
+#   scripts/run.sh --build-only     set up and build, then stop
+#
+# Other arguments go to the AppHost (e.g. --FooBar:TraceSampleRatio=0.5). Stop with Ctrl+C, or SIGTERM to the
+# process group: Aspire removes the containers it started.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-"$repo/scripts/setup.sh"
-source "$repo/scripts/environment.sh"
+configuration=Debug profile=Development build=yes start=yes
+apphost_args=()
+for argument in "$@"; do
+  case "$argument" in
+    --production) configuration=Release profile=Production ;;
+    --no-build) build=no ;;
+    --build-only) start=no ;;
+    *) apphost_args+=("$argument") ;;
+  esac
+done
 
-echo "[run] starting the AppHost: the dashboard's login link follows; the site is http://127.0.0.1:8080 (Host: www.foobar.com)"
-exec dotnet run --project "$repo/FooBar.AppHost" "$@"
+if [ "$build" = yes ]; then
+  "$repo/scripts/setup.sh"
+fi
+source "$repo/scripts/environment.sh"
+if [ "$build" = yes ]; then
+  started=$SECONDS
+  echo "[run] building the AppHost and the app ($configuration)"
+  dotnet build "$repo/FooBar.AppHost" -c "$configuration" -v quiet -nologo -clp:ErrorsOnly
+  echo "[run] built in $((SECONDS - started)) s"
+fi
+[ "$start" = yes ] || exit 0
+
+# The AppHost's program itself, not `dotnet run` (which would stay resident as its parent), so the launch
+# profile's settings, which `dotnet run` would apply, come from launchSettings.json here.
+apphost=$(compgen -G "$repo/FooBar.AppHost/bin/$configuration/*/FooBar.AppHost" | head -n 1 || true)
+[ -n "$apphost" ] || { echo "[run] the AppHost has no $configuration build: run without --no-build"; exit 1; }
+launch_settings="$repo/FooBar.AppHost/Properties/launchSettings.json"
+while IFS= read -r setting; do
+  export "${setting?}"
+done < <(jq -r '.profiles.http | ("ASPNETCORE_URLS=" + .applicationUrl), (.environmentVariables | to_entries[] | "\(.key)=\(.value)")' "$launch_settings")
+
+echo "[run] starting the AppHost ($profile profile): the dashboard's login link follows; the site is http://127.0.0.1:8080 (Host: www.foobar.com)"
+cd "$repo/FooBar.AppHost"
+exec "$apphost" "--FooBar:Profile=$profile" "${apphost_args[@]}"

@@ -7,6 +7,7 @@
 #   FOOBAR_IMAGES=official  pull debian:bookworm-slim and mysql:8.4 from their registries
 #
 #   --browser               also install Chromium, which the browser tests drive (scripts/test.sh)
+#   --bench                 also install wrk, the load generator of scripts/bench.sh
 set -euo pipefail
 
 # Aspire's orchestrator refuses Docker CLIs older than 25; Debian's docker.io adds
@@ -19,6 +20,9 @@ base_image=debian:bookworm-slim
 tunnel_base_image=mcr.microsoft.com/azurelinux/base/core:3.0
 mysql_local_image=foobar/mysql-compatible:mariadb-10.11
 dockerd_log=/var/log/foobar-dockerd.log
+# Ports published to loopback are forwarded by the kernel (NAT), not by a docker-proxy process per port.
+dockerd_config='{ "userland-proxy": false }'
+
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -46,8 +50,10 @@ docker_engine() {
     log "  installing Debian's docker.io"
     apt_install docker.io
   fi
-  log "  starting dockerd (log: $dockerd_log)"
-  nohup dockerd >"$dockerd_log" 2>&1 &
+  log "  starting dockerd without the userland proxy (log: $dockerd_log)"
+  mkdir -p /etc/foobar
+  echo "$dockerd_config" >/etc/foobar/dockerd.json
+  nohup dockerd --config-file /etc/foobar/dockerd.json >"$dockerd_log" 2>&1 &
   for _ in $(seq 60); do
     docker info >/dev/null 2>&1 && return
     sleep 1
@@ -145,10 +151,19 @@ chromium() {
   fi
 }
 
+# The load generator of scripts/bench.sh.
+load_tool() {
+  if command -v wrk >/dev/null; then log "  wrk already installed"; else log "  installing Debian's wrk"; apt_install wrk; fi
+}
+
 step "Docker engine" docker_engine
 step "Base image" base
 step "Aspire tunnel prerequisites" tunnel_prerequisites
 step "MySQL image" mysql_image
-if [ "${1:-}" = --browser ]; then
-  step "Chromium (browser tests)" chromium
-fi
+for option in "$@"; do
+  case "$option" in
+    --browser) step "Chromium (browser tests)" chromium ;;
+    --bench) step "wrk (benchmark)" load_tool ;;
+    *) log "unknown option $option"; exit 1 ;;
+  esac
+done

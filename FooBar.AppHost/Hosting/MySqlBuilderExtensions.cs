@@ -52,7 +52,8 @@ public static class MySqlBuilderExtensions
         });
 
         return builder.AddResourceWithQueryHealthCheck(server)
-            .WithEndpoint(port: port, targetPort: 3306, name: MySqlServerResource.PrimaryEndpointName)
+            // Published straight to loopback: no proxy of Aspire's between the app and its queries.
+            .WithEndpoint(port: port, targetPort: 3306, name: MySqlServerResource.PrimaryEndpointName, isProxied: false)
             .WithImage(DefaultImage, DefaultTag)
             .WithEnvironment(context => context.EnvironmentVariables["MYSQL_ROOT_PASSWORD"] = server.PasswordParameter);
     }

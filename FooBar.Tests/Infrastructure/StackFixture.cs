@@ -34,7 +34,7 @@ public class StackFixture : IAsyncLifetime
 
         using var startup = new CancellationTokenSource(StartupTimeout);
         var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(
-            args: [$"--AppHost:DashboardApiKey={_dashboardApiKey}"],
+            args: [$"--AppHost:DashboardApiKey={_dashboardApiKey}", .. AppHostArgs],
             // The dashboard runs as it does for a developer and receives the app's telemetry. Without it
             // the app exports to an address nobody listens on, and stopping it (a restart) times out.
             configureBuilder: (options, _) => options.DisableDashboard = false,
@@ -64,6 +64,9 @@ public class StackFixture : IAsyncLifetime
         _dashboardClient.DefaultRequestHeaders.Add("X-API-Key", _dashboardApiKey);
         Telemetry = new DashboardTelemetry(_dashboardClient);
     }
+
+    /// <summary>Arguments for the AppHost, such as its profile.</summary>
+    protected virtual string[] AppHostArgs => [];
 
     /// <summary>
     /// A volume of this fixture's own for MySQL's data, removed at the end; null for none, in which case the
@@ -190,9 +193,15 @@ public sealed class StackCollection : ICollectionFixture<StackFixture>
 /// <summary>
 /// A stack of its own for tests that stop MySQL or the app, so the shared stack never sees an outage.
 /// Its MySQL keeps its data in a volume, as the AppHost's does, so a stopped server comes back with it.
+/// It runs the production profile, tracing half the requests, so the sampling tests have both kinds.
 /// </summary>
 public sealed class OutageStackFixture : StackFixture
 {
+    public const double TraceSampleRatio = 0.5;
+
+    protected override string[] AppHostArgs { get; } =
+        ["--FooBar:Profile=Production", $"--FooBar:TraceSampleRatio={TraceSampleRatio.ToString(System.Globalization.CultureInfo.InvariantCulture)}"];
+
     protected override string? DataVolumeName { get; } = $"foobar-tests-{Guid.NewGuid():N}-mysql-data";
 }
 

@@ -9,6 +9,11 @@ public static class TestingBuilderExtensions
     {
         // A developer's own run of the stack may hold the fixed ports; tests get free ones.
         builder.Configuration["DcpPublisher:RandomizePorts"] = "true";
+        // That leaves endpoints without a proxy on their fixed ports (nginx's 8080, web's 5193): free them too.
+        foreach (var endpoint in builder.Resources.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>()).Where(e => e.IsExplicitlyProxied == false))
+        {
+            endpoint.Port = null;
+        }
         // Dispose returns only once DCP has removed the containers and networks it created.
         builder.Configuration["DcpPublisher:WaitForResourceCleanup"] = "true";
         // Containers' stderr arrives as errors (MariaDB writes all it says there), which would bury the

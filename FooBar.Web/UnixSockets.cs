@@ -1,0 +1,25 @@
+namespace FooBar.Web;
+
+/// <summary>The Unix sockets the app listens on (URLs of the form <c>http://unix:/path</c>).</summary>
+public static class UnixSockets
+{
+    private const string Prefix = "http://unix:";
+
+    /// <summary>
+    /// Lets every user connect to the app's Unix sockets: Kestrel creates them with the process's umask, and the
+    /// front proxy runs as its own user. Who may reach a socket is decided by the folder it is in.
+    /// </summary>
+    public static void AllowOtherUsers(IEnumerable<string> urls)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        foreach (var url in urls.Where(u => u.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase)))
+        {
+            File.SetUnixFileMode(url[Prefix.Length..],
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite
+                | UnixFileMode.OtherRead | UnixFileMode.OtherWrite);
+        }
+    }
+}

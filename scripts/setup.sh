@@ -6,7 +6,8 @@
 #   FOOBAR_IMAGES=local     (default) build base and MySQL-compatible images from Debian packages
 #   FOOBAR_IMAGES=official  pull debian:bookworm-slim and mysql:8.4 from their registries
 #
-#   --browser               also install Chromium, which the browser tests drive (scripts/test.sh)
+#   --browser               also install what the tests need (scripts/test.sh): Chromium, which the
+#                           browser tests drive, and LuaJIT, which runs the nginx exporter's unit tests
 set -euo pipefail
 
 # Aspire's orchestrator refuses Docker CLIs older than 25; Debian's docker.io adds
@@ -145,10 +146,21 @@ chromium() {
   fi
 }
 
+# The nginx exporter's unit tests (nginx/lua/test/run.lua) run on the host under Debian's LuaJIT.
+lua_runner() {
+  if command -v luajit >/dev/null; then
+    log "  $(luajit -v 2>/dev/null | cut -d' ' -f1-2) already installed"
+  else
+    log "  installing Debian's luajit package"
+    apt_install luajit
+  fi
+}
+
 step "Docker engine" docker_engine
 step "Base image" base
 step "Aspire tunnel prerequisites" tunnel_prerequisites
 step "MySQL image" mysql_image
 if [ "${1:-}" = --browser ]; then
   step "Chromium (browser tests)" chromium
+  step "LuaJIT (nginx exporter tests)" lua_runner
 fi

@@ -241,8 +241,11 @@ end
 
 -- Sends full batches; and the rest too when `everything` (the delay is up, or the worker is stopping).
 local function export_queued(everything)
-  while queue.count >= exporter.batch_size or (everything and queue.count > 0) do
+  -- Only what is queued now is due; spans queued during the posts wait for a full batch or their delay.
+  local due = everything and queue.count or 0
+  while queue.count >= exporter.batch_size or due > 0 do
     local batch = queue:take(exporter.batch_size)
+    due = due - #batch
     local ok, err = post(exporter.body_prefix .. table.concat(batch, ",") .. "]}]}]}")
     if ok then
       queue:record_exported(#batch)

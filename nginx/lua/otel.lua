@@ -8,8 +8,8 @@
 --
 -- Per worker, memory is bounded: a context lives from start() to finish()/discard() (a sweep drops any
 -- older than STALE_CONTEXT_SECONDS), and the queue holds at most OTEL_BSP_MAX_QUEUE_SIZE encoded spans.
--- Every REPORT_INTERVAL seconds, when a count changed, each worker logs one line (see otel/queue.lua):
---   otel: spans exported=<n> dropped_queue_full=<n> dropped_export_failed=<n> (worker <pid>, since start)
+-- Every REPORT_INTERVAL seconds, when a count changed, each worker logs one line of cumulative counts of
+-- spans exported and dropped, in the fixed format Queue.REPORT_FORMAT (otel/queue.lua) documents.
 local ffi = require "ffi"
 local cjson = require "cjson.safe"
 local trace_context = require "otel.context"

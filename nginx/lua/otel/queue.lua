@@ -19,7 +19,7 @@ function Queue.new(capacity)
     exported = 0,
     dropped_queue_full = 0,
     dropped_export_failed = 0,
-    reported = nil, -- the counts of the last report line
+    reported = "0 0 0", -- the counts of the last report line: a worker with nothing to say stays quiet
     reported_drops = 0,
   }, Queue)
 end

@@ -61,6 +61,8 @@ return {
   end },
   { "no report line when nothing changed since the last one", function()
     local queue = Queue.new(2)
+    assert_that.equal(nil, queue:report(7), "nothing exported or dropped yet")
+    queue:record_exported(1)
     assert_that.truthy(queue:report(7), "a first line")
     assert_that.equal(nil, queue:report(7))
     queue:record_exported(1)

@@ -6,7 +6,8 @@
 #   FOOBAR_IMAGES=local     (default) build base and MySQL-compatible images from Debian packages
 #   FOOBAR_IMAGES=official  pull debian:bookworm-slim and mysql:8.4 from their registries
 #
-#   --browser               also install Chromium, which the browser tests drive (scripts/test.sh)
+#   --tests                 also install what the tests need (scripts/test.sh): Chromium, which the
+#                           browser tests drive, and LuaJIT, which runs the nginx exporter's unit tests
 #   --bench                 also install wrk, the load generator of scripts/bench.sh
 set -euo pipefail
 
@@ -151,6 +152,16 @@ chromium() {
   fi
 }
 
+# The nginx exporter's unit tests (nginx/lua/test/run.lua) run on the host under Debian's LuaJIT.
+lua_runner() {
+  if command -v luajit >/dev/null; then
+    log "  $(luajit -v 2>/dev/null | cut -d' ' -f1-2) already installed"
+  else
+    log "  installing Debian's luajit package"
+    apt_install luajit
+  fi
+}
+
 # The load generator of scripts/bench.sh.
 load_tool() {
   if command -v wrk >/dev/null; then log "  wrk already installed"; else log "  installing Debian's wrk"; apt_install wrk; fi
@@ -162,7 +173,10 @@ step "Aspire tunnel prerequisites" tunnel_prerequisites
 step "MySQL image" mysql_image
 for option in "$@"; do
   case "$option" in
-    --browser) step "Chromium (browser tests)" chromium ;;
+    --tests)
+      step "Chromium (browser tests)" chromium
+      step "LuaJIT (nginx exporter tests)" lua_runner
+      ;;
     --bench) step "wrk (benchmark)" load_tool ;;
     *) log "unknown option $option"; exit 1 ;;
   esac

@@ -4,7 +4,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-"$repo/scripts/setup.sh" --browser
+"$repo/scripts/setup.sh" --tests
 source "$repo/scripts/environment.sh"
 
 results=$(mktemp -d)

@@ -1,12 +1,21 @@
 -- nginx's part of a request's trace: W3C trace context in, one server span out, exported as
--- OTLP/HTTP JSON to OTEL_EXPORTER_OTLP_ENDPOINT (the Aspire dashboard). Every figure in the span
--- is one nginx measured itself: its request start time, its clock at the log phase, its status,
--- byte count and upstream response time.
+-- OTLP/HTTP JSON to OTEL_EXPORTER_OTLP_ENDPOINT (the Aspire dashboard). The pure parts are in otel/
+-- (tested by test/run.lua without nginx); this file holds what needs nginx: phases, timers, sockets.
 --
---   start()  server rewrite phase: decide the trace context, pass it upstream as `traceparent`
---   finish() log phase: build the span and queue it; a timer sends queued spans in batches
+--   start()   server rewrite phase: decide the trace context and sampling, pass it upstream as `traceparent`
+--   finish()  log phase: if sampled, encode the span and queue it; timers send queued spans in batches
+--   discard() log phase of a location that wants no span (the health probe): forget the context
+--
+-- Per worker, memory is bounded: a context lives from start() to finish()/discard() (a sweep drops any
+-- older than STALE_CONTEXT_SECONDS), and the queue holds at most OTEL_BSP_MAX_QUEUE_SIZE encoded spans.
+-- Every REPORT_INTERVAL seconds, when a count changed, each worker logs one line of cumulative counts of
+-- spans exported and dropped, in the fixed format Queue.REPORT_FORMAT (otel/queue.lua) documents.
 local ffi = require "ffi"
 local cjson = require "cjson.safe"
+local trace_context = require "otel.context"
+local config = require "otel.config"
+local Queue = require "otel.queue"
+local span = require "otel.span"
 
 ffi.cdef [[
   typedef struct { long tv_sec; long tv_nsec; } foobar_timespec;
@@ -28,154 +37,72 @@ ffi.cdef [[
 
 local CLOCK_REALTIME = 0
 local SOCK_STREAM, NI_NUMERICHOST = 1, 1
-local SPAN_KIND_SERVER = 2
-local STATUS_ERROR = 2
-local MAX_QUEUED_SPANS = 2048
-local MAX_SPANS_PER_REQUEST = 512
+local REPORT_INTERVAL = 10
+-- Far longer than nginx lets a request live here (proxy_read_timeout 10s, client_body_timeout 60s).
+local STALE_CONTEXT_SECONDS = 300
+local CONNECT_TIMEOUT_MS = 2000
+local KEEPALIVE_IDLE_MS, KEEPALIVE_POOL_SIZE = 60000, 2
 
 local M = {}
 
-local exporter -- { host, address, port, path, headers, resource, delay }, or nil when nothing is exported
-local queue, flush_scheduled = {}, false
+local sampler = trace_context.sampler() -- until init_worker() reads the environment
+local exporter -- settings from otel/config.lua plus address, body_prefix; nil when nothing is exported
+local queue
+local exporting, export_now_pending, export_later_pending = false, false, false
+local last_export_error
 
--- Internal redirects (try_files to @web, error_page) clear ngx.ctx; the request id does not change,
--- so a request's context is kept here until its log phase.
+-- Internal redirects (try_files to @web, error_page) clear ngx.ctx and run server rewrite again; the
+-- request id does not change, so a request's context is kept here until its log phase.
 local contexts = {}
 
-local function hex(bytes)
-  return (bytes:gsub(".", function(c) return string.format("%02x", c:byte()) end))
-end
-
-local function random_hex(byte_count)
-  local buf = ffi.new("unsigned char[?]", byte_count)
-  if ffi.C.RAND_bytes(buf, byte_count) ~= 1 then
+local random_buffer = ffi.new("unsigned char[8]")
+local function random_span_id()
+  if ffi.C.RAND_bytes(random_buffer, 8) ~= 1 then
     error("RAND_bytes failed")
   end
-  return hex(ffi.string(buf, byte_count))
+  local b = random_buffer
+  return string.format("%02x%02x%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
 end
 
--- A valid traceparent (https://www.w3.org/TR/trace-context/#traceparent-header), or nil.
-local function parse_traceparent(value)
-  if type(value) ~= "string" then
-    return nil -- absent, or sent more than once
-  end
-  local version, trace_id, parent_id, flags, rest =
-    value:match("^(%x%x)%-(%x+)%-(%x+)%-(%x%x)(.*)$")
-  if not version or version == "ff" or #trace_id ~= 32 or #parent_id ~= 16
-      or value:find("[A-F]") or trace_id:find("^0+$") or parent_id:find("^0+$") then
-    return nil
-  end
-  -- Version 00 has exactly four fields; later versions may append more after a dash.
-  if (version == "00" and rest ~= "") or (rest ~= "" and rest:sub(1, 1) ~= "-") then
-    return nil
-  end
-  return { trace_id = trace_id, parent_id = parent_id, sampled = tonumber(flags, 16) % 2 == 1 }
+local timespec = ffi.new("foobar_timespec")
+local function now_unix_nano()
+  ffi.C.clock_gettime(CLOCK_REALTIME, timespec)
+  return string.format("%d%09d", tonumber(timespec.tv_sec), tonumber(timespec.tv_nsec))
 end
 
--- The client's trace is continued when it sent one; otherwise nginx starts it, with its own
--- request id (32 random hex digits, as a trace id is) as the trace id.
-local function new_context()
-  local headers = ngx.req.get_headers()
-  local incoming = parse_traceparent(headers["traceparent"])
-  local tracestate = headers["tracestate"]
+-- The client's trace is continued when it sent a valid one; otherwise nginx starts it, with its own
+-- request id (32 random hex digits, as a trace id is) as the trace id. The sampler decides either way.
+local function new_context(request_id)
+  local var = ngx.var
+  local incoming = trace_context.parse_traceparent(var.http_traceparent)
+  local trace_id = incoming and incoming.trace_id or request_id
+  local sampled = trace_context.should_sample(sampler, trace_id, incoming)
+  local span_id = random_span_id()
   return {
-    span_id = random_hex(8),
-    trace_id = incoming and incoming.trace_id or ngx.var.request_id,
+    trace_id = trace_id,
+    span_id = span_id,
     parent_id = incoming and incoming.parent_id or nil,
-    -- A caller that chose not to record its trace is followed; nginx's own traces are recorded.
-    sampled = (not incoming) or incoming.sampled,
-    tracestate = incoming and type(tracestate) == "string" and tracestate or nil,
+    sampled = sampled,
+    tracestate = incoming and var.http_tracestate or nil,
+    traceparent = trace_context.format_traceparent(trace_id, span_id, sampled),
+    created = ngx.now(),
   }
-end
-
-local function traceparent(context)
-  return string.format("00-%s-%s-%s", context.trace_id, context.span_id, context.sampled and "01" or "00")
 end
 
 function M.start()
   local id = ngx.var.request_id
   local context = contexts[id]
   if not context then
-    context = new_context()
+    context = new_context(id)
     contexts[id] = context
   end
-  -- The app's server span becomes a child of nginx's; the access log reads nginx's ids from here.
-  ngx.req.set_header("traceparent", traceparent(context))
+  -- The app's server span becomes a child of nginx's (unsampled: flags 00, so the app records nothing);
+  -- the access log reads nginx's ids and sampled flag from here (telemetry.conf).
+  ngx.req.set_header("traceparent", context.traceparent)
 end
 
-local function now_unix_nano()
-  local ts = ffi.new("foobar_timespec")
-  ffi.C.clock_gettime(CLOCK_REALTIME, ts)
-  return string.format("%d%09d", tonumber(ts.tv_sec), tonumber(ts.tv_nsec))
-end
-
--- An OTLP attribute; numbers are integers unless `double` says they are measurements in seconds.
-local function attribute(key, value, double)
-  if value == nil or value == "" then
-    return nil
-  end
-  if type(value) == "number" then
-    if double then
-      return { key = key, value = { doubleValue = value } }
-    end
-    return { key = key, value = { intValue = string.format("%d", value) } }
-  end
-  return { key = key, value = { stringValue = tostring(value) } }
-end
-
--- "$upstream_response_time" lists one time per upstream tried ("0.004, 0.010 : 0.002"): their sum.
-local function upstream_seconds(value)
-  if not value or value == "" or value == "-" then
-    return nil
-  end
-  local total, found = 0, false
-  for number in value:gmatch("[%d.]+") do
-    total, found = total + tonumber(number), true
-  end
-  return found and total or nil
-end
-
-local function build_span(context)
-  local var = ngx.var
-  local status = ngx.status
-  local path, query = var.uri, var.args
-  local attributes = {}
-  local function add(key, value, double)
-    attributes[#attributes + 1] = attribute(key, value, double)
-  end
-  add("http.request.method", var.request_method)
-  add("url.scheme", var.scheme)
-  add("url.path", path)
-  add("url.query", query)
-  add("server.address", var.host)
-  add("server.port", tonumber(var.server_port))
-  add("client.address", var.remote_addr)
-  add("user_agent.original", var.http_user_agent)
-  add("network.protocol.version", (var.server_protocol or ""):match("HTTP/(.+)"))
-  add("http.response.status_code", status)
-  add("http.response.body.size", tonumber(var.body_bytes_sent))
-  add("nginx.request_id", var.request_id)
-  add("nginx.request_time", tonumber(var.request_time), true)
-  add("nginx.upstream.address", var.upstream_addr)
-  add("nginx.upstream.status", var.upstream_status)
-  add("nginx.upstream.response_time", upstream_seconds(var.upstream_response_time), true)
-
-  -- Request start as nginx recorded it (milliseconds), end on nginx's clock now, after the response.
-  local started_ms = math.floor(ngx.req.start_time() * 1000 + 0.5)
-  return {
-    traceId = context.trace_id,
-    spanId = context.span_id,
-    parentSpanId = context.parent_id,
-    traceState = context.tracestate,
-    -- No route is known to nginx; the method alone keeps span names few, as the conventions ask.
-    name = var.request_method,
-    kind = SPAN_KIND_SERVER,
-    startTimeUnixNano = string.format("%d000000", started_ms),
-    endTimeUnixNano = now_unix_nano(),
-    attributes = attributes,
-    -- A server span is an error only for a 5xx; 444 is nginx closing the connection on purpose.
-    status = (status >= 500 and status <= 599) and { code = STATUS_ERROR } or {},
-  }
+function M.discard()
+  contexts[ngx.var.request_id] = nil
 end
 
 -- The collector's address as the system resolves it (/etc/hosts included, where container runtimes
@@ -197,155 +124,253 @@ local function resolve(host)
   return ip:find(":", 1, true) and ("[" .. ip .. "]") or ip
 end
 
-local function post(body)
+-- Reads one HTTP/1.1 response to its end, so the connection can carry the next request.
+-- Returns the status and whether the collector closes the connection, or nil and an error.
+local function read_response(sock)
+  local line, err = sock:receive("*l")
+  if not line then
+    return nil, "receive: " .. err
+  end
+  local status = tonumber(line:match("^HTTP/%d%.%d (%d%d%d)"))
+  if not status then
+    return nil, "not an HTTP response: " .. line:sub(1, 40)
+  end
+  local length, chunked, close = nil, false, line:find("^HTTP/1%.0") ~= nil
+  while true do
+    line, err = sock:receive("*l")
+    if not line then
+      return nil, "receive: " .. err
+    end
+    if line == "" then
+      break
+    end
+    local name, value = line:match("^([^:]+):%s*(.-)%s*$")
+    name, value = (name or ""):lower(), (value or ""):lower()
+    if name == "content-length" then
+      length = tonumber(value)
+    elseif name == "transfer-encoding" then
+      chunked = value:find("chunked", 1, true) ~= nil
+    elseif name == "connection" then
+      close = value == "close" or (close and value ~= "keep-alive")
+    end
+  end
+  if chunked then
+    repeat
+      line, err = sock:receive("*l")
+      local size = line and tonumber(line:match("^%x+"), 16)
+      if not size then
+        return nil, "receive chunk: " .. (err or "bad size")
+      end
+      if size > 0 then
+        local _, chunk_err = sock:receive(size + 2) -- the chunk and its CRLF
+        if chunk_err then
+          return nil, "receive chunk: " .. chunk_err
+        end
+      end
+    until size == 0
+    repeat -- trailers, up to the empty line
+      line, err = sock:receive("*l")
+      if not line then
+        return nil, "receive: " .. err
+      end
+    until line == ""
+  elseif length then
+    if length > 0 then
+      local _, body_err = sock:receive(length)
+      if body_err then
+        return nil, "receive body: " .. body_err
+      end
+    end
+  else
+    close = true -- a body that ends when the connection does: not worth reading
+  end
+  return status, close
+end
+
+-- One POST on a pooled connection: ok, or nil, an error and whether the connection had been reused.
+local function post_once(body)
   exporter.address = exporter.address or resolve(exporter.host)
   if not exporter.address then
     return nil, "cannot resolve " .. exporter.host
   end
   local sock = ngx.socket.tcp()
-  sock:settimeout(5000)
+  sock:settimeouts(CONNECT_TIMEOUT_MS, exporter.timeout_ms, exporter.timeout_ms)
   local ok, err = sock:connect(exporter.address, exporter.port)
   if not ok then
     exporter.address = nil -- resolve again next time: the collector may have moved
     return nil, "connect: " .. err
   end
-  local request = table.concat({
+  local reused = (sock:getreusedtimes() or 0) > 0
+  ok, err = sock:send({
     "POST ", exporter.path, " HTTP/1.1\r\n",
     "Host: ", exporter.host_header, "\r\n",
     "Content-Type: application/json\r\n",
-    "Content-Length: ", #body, "\r\n",
+    "Content-Length: ", tostring(#body), "\r\n",
     exporter.headers,
-    "Connection: close\r\n\r\n",
+    "\r\n",
     body,
   })
-  ok, err = sock:send(request)
   if not ok then
     sock:close()
-    return nil, "send: " .. err
+    return nil, "send: " .. err, reused
   end
-  local status_line
-  status_line, err = sock:receive("*l")
-  sock:close()
-  if not status_line then
-    return nil, "receive: " .. err
+  local status, close_or_err = read_response(sock)
+  if not status then
+    sock:close()
+    return nil, close_or_err, reused
   end
-  local status = tonumber(status_line:match("^HTTP/%d%.%d (%d%d%d)"))
-  if status ~= 200 then
-    return nil, "the collector answered " .. status_line
+  if close_or_err then
+    sock:close()
+  else
+    sock:setkeepalive(KEEPALIVE_IDLE_MS, KEEPALIVE_POOL_SIZE)
+  end
+  if status < 200 or status > 299 then
+    return nil, "the collector answered HTTP " .. status
   end
   return true
 end
 
--- Also runs, early, when the worker shuts down: what is queued is still sent.
-local function flush()
-  flush_scheduled = false
-  if #queue == 0 then
+local function post(body)
+  local ok, err, reused = post_once(body)
+  -- A kept-alive connection the collector had already closed: once more, on a new connection.
+  if not ok and reused and (err:find("closed", 1, true) or err:find("reset", 1, true)) then
+    ok, err = post_once(body)
+  end
+  return ok, err
+end
+
+-- Sends full batches; and the rest too when `everything` (the delay is up, or the worker is stopping).
+local function export_queued(everything)
+  -- Only what is queued now is due; spans queued during the posts wait for a full batch or their delay.
+  local due = everything and queue.count or 0
+  while queue.count >= exporter.batch_size or due > 0 do
+    local batch = queue:take(exporter.batch_size)
+    due = due - #batch
+    local ok, err = post(exporter.body_prefix .. table.concat(batch, ",") .. "]}]}]}")
+    if ok then
+      queue:record_exported(#batch)
+    else
+      queue:record_export_failed(#batch)
+      last_export_error = err
+    end
+  end
+end
+
+local schedule_export
+
+-- One export runs at a time per worker; a timer that finds one running leaves the queue to it.
+local function export(premature, now)
+  if now then
+    export_now_pending = false
+  else
+    export_later_pending = false
+  end
+  if exporting then
     return
   end
-  local spans = queue
-  queue = {}
-  while #spans > 0 do
-    local batch = { unpack(spans, 1, math.min(#spans, MAX_SPANS_PER_REQUEST)) }
-    spans = { unpack(spans, #batch + 1) }
-    local body = cjson.encode({
-      resourceSpans = { {
-        resource = exporter.resource,
-        scopeSpans = { { scope = { name = "FooBar.Nginx" }, spans = batch } },
-      } },
-    })
-    local ok, err = post(body)
-    if not ok then
-      ngx.log(ngx.WARN, "otel: ", #batch, " span(s) not exported: ", err)
-    end
+  exporting = true
+  local ok, err = pcall(export_queued, premature or not now)
+  exporting = false
+  if not ok then
+    ngx.log(ngx.ERR, "otel: export failed: ", err)
+  end
+  if queue.count > 0 and not premature then
+    schedule_export()
+  end
+end
+
+-- A full batch leaves at once; a partial one after the delay. Never blocks the request.
+schedule_export = function()
+  if exporting then
+    return -- the running export takes what is queued
+  end
+  local now = queue.count >= exporter.batch_size
+  if (now and export_now_pending) or (not now and export_later_pending) then
+    return
+  end
+  local ok, err = ngx.timer.at(now and 0 or exporter.delay, export, now)
+  if ok then
+    if now then export_now_pending = true else export_later_pending = true end
+  elseif err ~= "process exiting" then
+    ngx.log(ngx.WARN, "otel: cannot schedule export: ", err)
   end
 end
 
 function M.finish()
   local id = ngx.var.request_id
-  local context = contexts[id] or new_context()
+  local context = contexts[id]
   contexts[id] = nil
-  if not exporter or not context.sampled then
+  if not exporter then
     return
   end
-  if #queue >= MAX_QUEUED_SPANS then
-    ngx.log(ngx.WARN, "otel: export queue full, span dropped")
+  -- No context: a request nginx refused before its rewrite phase (400, 408, 414).
+  context = context or new_context(id)
+  if not context.sampled then
     return
   end
-  queue[#queue + 1] = build_span(context)
-  if not flush_scheduled then
-    local ok, err = ngx.timer.at(exporter.delay, flush)
-    if ok then
-      flush_scheduled = true
-    else
-      ngx.log(ngx.WARN, "otel: cannot schedule export: ", err)
-    end
+  local encoded = cjson.encode(span.build(ngx.var, ngx.status, ngx.req.start_time(), now_unix_nano(), context))
+  if encoded and queue:push(encoded) then
+    schedule_export()
   end
 end
 
--- "k1=v1,k2=v2" as the OpenTelemetry environment variables write lists (values URL-encoded).
-local function key_values(list)
-  local pairs_found = {}
-  for item in (list or ""):gmatch("[^,]+") do
-    local key, value = item:match("^%s*([^=]-)%s*=%s*(.-)%s*$")
-    if key and key ~= "" then
-      pairs_found[#pairs_found + 1] = { key, ngx.unescape_uri(value) }
+-- Every REPORT_INTERVAL: drop contexts whose log phase never ran, and log the counts if they changed.
+local function report(premature)
+  local oldest = ngx.now() - STALE_CONTEXT_SECONDS
+  local stale = 0
+  for id, context in pairs(contexts) do
+    if context.created < oldest then
+      contexts[id] = nil
+      stale = stale + 1
     end
   end
-  return pairs_found
+  if stale > 0 then
+    ngx.log(ngx.WARN, "otel: ", stale, " trace context(s) older than ", STALE_CONTEXT_SECONDS,
+      " s dropped: a location skips the log phase without calling discard()")
+  end
+  if not exporter then
+    return
+  end
+  if premature then
+    -- The worker is stopping: what is queued is still sent, after any export under way.
+    for _ = 1, 50 do
+      if not exporting then break end
+      ngx.sleep(0.1)
+    end
+    if not exporting then
+      exporting = true
+      pcall(export_queued, true)
+      exporting = false
+    end
+  end
+  local line, new_drops = queue:report(ngx.worker.pid())
+  if line then
+    ngx.log(new_drops and ngx.WARN or ngx.NOTICE, line)
+  end
+  if last_export_error then
+    ngx.log(ngx.WARN, "otel: last export error: ", last_export_error)
+    last_export_error = nil
+  end
 end
 
 -- Reads the standard OTEL_* variables once per worker (nginx.conf passes them through with `env`).
 function M.init_worker()
-  local endpoint = os.getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-  if not endpoint or endpoint == "" then
-    endpoint = os.getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
-    if not endpoint or endpoint == "" then
-      return -- nobody collects spans
-    end
-    endpoint = endpoint:gsub("/+$", "") .. "/v1/traces"
+  local settings = config.from_env(os.getenv)
+  for _, warning in ipairs(settings.warnings) do
+    ngx.log(ngx.WARN, "otel: ", warning)
   end
-  local protocol = os.getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or os.getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
-  if protocol and protocol ~= "" and protocol ~= "http/json" then
-    ngx.log(ngx.WARN, "otel: OTLP protocol ", protocol, " is not supported (only http/json); spans are not exported")
-    return
+  sampler = settings.sampler
+  exporter = settings.exporter
+  if exporter then
+    queue = Queue.new(exporter.max_queue_size)
+    exporter.body_prefix = '{"resourceSpans":[{"resource":' .. cjson.encode(exporter.resource)
+      .. ',"scopeSpans":[{"scope":{"name":"FooBar.Nginx"},"spans":['
+    exporter.address = resolve(exporter.host) -- again at the first export if the name is not known yet
   end
-  local host, port, path = endpoint:match("^http://([^/:]+):?(%d*)(/.*)$")
-  if not host then
-    ngx.log(ngx.WARN, "otel: only http:// OTLP endpoints are supported, not ", endpoint, "; spans are not exported")
-    return
+  local ok, err = ngx.timer.every(REPORT_INTERVAL, report)
+  if not ok then
+    ngx.log(ngx.ERR, "otel: cannot start the report timer: ", err)
   end
-
-  local headers = {}
-  for _, kv in ipairs(key_values(os.getenv("OTEL_EXPORTER_OTLP_HEADERS"))) do
-    headers[#headers + 1] = kv[1] .. ": " .. kv[2] .. "\r\n"
-  end
-
-  local attributes = {}
-  local service_name = os.getenv("OTEL_SERVICE_NAME")
-  for _, kv in ipairs(key_values(os.getenv("OTEL_RESOURCE_ATTRIBUTES"))) do
-    if kv[1] == "service.name" and (not service_name or service_name == "") then
-      service_name = kv[2]
-    elseif kv[1] ~= "service.name" then
-      attributes[#attributes + 1] = attribute(kv[1], kv[2])
-    end
-  end
-  attributes[#attributes + 1] = attribute("service.name", (service_name and service_name ~= "") and service_name or "nginx")
-  attributes[#attributes + 1] = attribute("telemetry.sdk.name", "foobar-nginx-lua")
-  attributes[#attributes + 1] = attribute("telemetry.sdk.language", "lua")
-
-  local delay_ms = tonumber(os.getenv("OTEL_BSP_SCHEDULE_DELAY") or "") or 5000
-  exporter = {
-    host = host,
-    port = tonumber(port) or 80,
-    host_header = port ~= "" and (host .. ":" .. port) or host,
-    path = path,
-    headers = table.concat(headers),
-    resource = { attributes = attributes },
-    delay = delay_ms / 1000,
-  }
-  exporter.address = resolve(host) -- again at the first export if the name is not known yet
 end
-
-M.parse_traceparent = parse_traceparent
 
 return M

@@ -23,6 +23,19 @@ public sealed class SiteThroughNginxTests(StackFixture stack)
     }
 
     [Fact]
+    public async Task Nginx_forwards_pages_to_the_app_over_its_Unix_socket()
+    {
+        using var site = stack.CreateSiteClient("www.foobar.com");
+
+        using var response = await site.GetAsync("/journey");
+        var page = await response.ReadHtmlAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // The socket nginx's upstream names, in the folder the AppHost shares with the nginx container.
+        Assert.Matches("^unix:/.+/foobar-web-[0-9a-f]+/http\\.sock$", page.QuerySelector(".journey-app-address")?.TextContent);
+    }
+
+    [Fact]
     public async Task App_sees_the_visitor_as_nginx_saw_them_not_as_the_client_claims()
     {
         using var site = stack.CreateSiteClient("www.foobar.com");

@@ -1,5 +1,7 @@
 using System.Globalization;
 using FooBar.Web.Data;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -9,7 +11,7 @@ namespace FooBar.Web.Pages;
 /// "How this page reached you": the request path's nine steps, filled in with this request's own data.
 /// Every value comes from the request, the process or MySQL; what the server cannot know is said so.
 /// </summary>
-public class JourneyModel(ServerProbe probe, IConfiguration configuration) : PageModel
+public class JourneyModel(ServerProbe probe, IConfiguration configuration, IServer server) : PageModel
 {
     public string Host { get; private set; } = "";
     public string Method { get; private set; } = "";
@@ -58,7 +60,12 @@ public class JourneyModel(ServerProbe probe, IConfiguration configuration) : Pag
 
         ServiceName = configuration["OTEL_SERVICE_NAME"] ?? typeof(JourneyModel).Assembly.GetName().Name!;
         ServiceInstanceId = ResourceAttribute(configuration["OTEL_RESOURCE_ATTRIBUTES"], "service.instance.id");
-        AppAddress = $"{HttpContext.Connection.LocalIpAddress}:{HttpContext.Connection.LocalPort}";
+        // A connection with no IP address came in over the app's Unix socket, nginx's way in where it can use one.
+        AppAddress = HttpContext.Connection.LocalIpAddress is { } address
+            ? $"{address}:{HttpContext.Connection.LocalPort}"
+            : UnixSockets.Listening(server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []).FirstOrDefault() is { } socket
+                ? $"unix:{socket}"
+                : "(unknown)";
 
         // ASP.NET Core's server span starts when Kestrel hands over the request.
         var activity = HttpContext.Features.Get<IHttpActivityFeature>()?.Activity;

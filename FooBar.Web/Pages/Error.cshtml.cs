@@ -54,7 +54,6 @@ public class ErrorModel(IWebHostEnvironment environment, IConfiguration configur
             StatusCodes.Status400BadRequest => ("Bad request", "The request could not be understood. If you sent a form, reload it and try again."),
             StatusCodes.Status405MethodNotAllowed => ("Method not allowed", $"This address does not take a {Request.Method} request."),
             StatusCodes.Status415UnsupportedMediaType => ("Unsupported request format", "The server cannot read what was sent in that form. Send it as UTF-8."),
-            StatusCodes.Status431RequestHeaderFieldsTooLarge => ("Request headers too large", "The request carried more headers than the server accepts."),
             StatusCodes.Status503ServiceUnavailable => ("The database is unavailable",
                 $"This page needs the database, which cannot be reached right now. Please try again in {DatabaseUnavailable.RetryAfter.TotalSeconds:0} seconds."),
             >= 500 => ("Something went wrong", "The server could not complete the request. Please try again later."),

@@ -101,6 +101,45 @@ public sealed class NginxSiteTests(StackFixture stack)
         }
     }
 
+    [Fact]
+    public async Task Request_headers_over_nginx_limit_get_431_with_the_sites_page()
+    {
+        using var site = stack.CreateSiteClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/journey");
+        // Host first, as browsers send it: nginx picks the site (and its error page) by then.
+        request.Headers.Host = "www.foobar.com";
+        // 40 KB in all, over nginx's 32 KB: nginx refuses it before the app sees it.
+        for (var i = 0; i < 40; i++)
+        {
+            request.Headers.Add($"X-Padding-{i}", new string('x', 1000));
+        }
+
+        using var response = await site.SendAsync(request);
+        var page = await response.ReadHtmlAsync();
+
+        Assert.Equal((HttpStatusCode)431, response.StatusCode);
+        Assert.Equal("Request headers too large", page.QuerySelector("h1")?.TextContent);
+        Assert.Equal("nosniff", Header(response, "X-Content-Type-Options"));
+    }
+
+    [Fact]
+    public async Task Many_small_headers_within_nginx_limit_reach_the_app_instead_of_an_empty_431()
+    {
+        using var site = stack.CreateSiteClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/journey");
+        // Kestrel's default is 100 headers, and nginx adds its own: 150 used to end in Kestrel's empty 431.
+        for (var i = 0; i < 150; i++)
+        {
+            request.Headers.Add($"X-Header-{i}", "1");
+        }
+
+        using var response = await site.SendAsync(request);
+        var page = await response.ReadHtmlAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("How this page reached you", page.QuerySelector("main h1")?.TextContent);
+    }
+
     private static string Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? string.Join(", ", values) : "";
 }

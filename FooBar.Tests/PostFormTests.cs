@@ -129,6 +129,47 @@ public sealed class PostFormTests(StackFixture stack)
         Assert.True(Encoding.UTF8.GetByteCount(Uri.EscapeDataString(body)) > 32 * 1024, "the body should be a sizeable request");
     }
 
+    [Theory]
+    [InlineData("/posts/new")]
+    [InlineData("/posts/1")]
+    [InlineData("/no-such-page")]
+    public async Task Post_with_a_utf7_charset_gets_415_with_the_sites_page(string path)
+    {
+        using var site = stack.CreateSiteClient();
+        using var content = new StringContent("Input.Author=Eve&Input.Title=%2BADw-script%2BAD4-&Input.Body=x");
+        content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/x-www-form-urlencoded; charset=utf-7");
+
+        using var response = await site.PostAsync(path, content);
+        var html = await response.Content.ReadAsStringAsync();
+        var page = await response.ReadHtmlAsync();
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("Unsupported request format", page.QuerySelector("main h1")?.TextContent);
+        Assert.DoesNotContain("Exception", html);
+    }
+
+    [Theory]
+    [InlineData("/posts/1")]
+    [InlineData("/posts")]
+    [InlineData("/journey")]
+    public async Task Post_with_a_valid_token_to_a_read_only_page_gets_405_with_Allow(string path)
+    {
+        var title = $"Misdirected {Guid.NewGuid():N}";
+        using var site = stack.CreateSiteClient();
+        // A real form's token and cookie, sent to a page that takes no form.
+        var form = await site.GetHtmlAsync("/posts/new");
+        var token = form.QuerySelector("form input[name=__RequestVerificationToken]")?.GetAttribute("value") ?? "";
+        var body = new Dictionary<string, string>(Fields("Eve", title, "wrong page")) { ["__RequestVerificationToken"] = token };
+
+        using var response = await site.PostAsync(path, new FormUrlEncodedContent(body));
+        var page = await response.ReadHtmlAsync();
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal("GET, HEAD", string.Join(", ", response.Content.Headers.Allow));
+        Assert.Equal("Method not allowed", page.QuerySelector("main h1")?.TextContent);
+        Assert.Equal(0, await CountPostsTitledAsync(title));
+    }
+
     private static Dictionary<string, string> Fields(string author, string title, string body) => new()
     {
         ["Input.Author"] = author,

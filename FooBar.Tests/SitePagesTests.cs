@@ -118,6 +118,59 @@ public sealed class SitePagesTests(StackFixture stack)
         Assert.Null(page.QuerySelector(".error-details"));
     }
 
+    [Theory]
+    [InlineData("PUT", "/posts/1", "GET, HEAD")]
+    [InlineData("DELETE", "/posts", "GET, HEAD")]
+    [InlineData("PATCH", "/posts/new", "GET, HEAD, POST")]
+    [InlineData("FOO", "/journey", "GET, HEAD")]
+    [InlineData("PROPFIND", "/", "GET, HEAD")]
+    public async Task A_method_the_page_does_not_handle_gets_405_with_Allow_and_the_sites_page(string method, string path, string allow)
+    {
+        using var site = stack.CreateSiteClient();
+
+        using var response = await site.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        var page = await response.ReadHtmlAsync();
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(allow, string.Join(", ", response.Content.Headers.Allow));
+        Assert.Equal("Method not allowed", page.QuerySelector("main h1")?.TextContent);
+        Assert.Equal("Method not allowed - FooBar", page.Title);
+    }
+
+    [Theory]
+    [InlineData("GET", "/Error")]
+    [InlineData("GET", "/Error/500")]
+    [InlineData("GET", "/Error/503")]
+    [InlineData("PUT", "/Error")]
+    [InlineData("POST", "/Error/500")]
+    public async Task The_error_page_requested_directly_is_a_404(string method, string path)
+    {
+        using var site = stack.CreateSiteClient();
+
+        using var response = await site.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        var page = await response.ReadHtmlAsync();
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("Page not found", page.QuerySelector("h1")?.TextContent);
+        Assert.Null(response.Headers.RetryAfter);
+    }
+
+    [Fact]
+    public async Task Error_pages_show_the_trace_id_and_no_details_or_dashboard_link_to_visitors()
+    {
+        using var site = stack.CreateSiteClient();
+
+        using var response = await site.GetAsync("/no-such-page");
+        var html = await response.Content.ReadAsStringAsync();
+        var page = await response.ReadHtmlAsync();
+
+        Assert.Matches("^[0-9a-f]{32}$", page.QuerySelector(".trace-id")?.TextContent);
+        Assert.Null(page.QuerySelector(".error-details, pre"));
+        // The link into the dashboard is for a developer on the machine itself, in Development only.
+        Assert.Null(page.QuerySelector(".trace-link"));
+        Assert.DoesNotContain("Exception", html);
+    }
+
     private static List<long> PostIds(IHtmlDocument page) =>
         page.QuerySelectorAll(".posts .post").Select(post => long.Parse(post.GetAttribute("data-post-id")!)).ToList();
 

@@ -96,6 +96,40 @@ public sealed class SiteThroughNginxTests(StackFixture stack)
         Assert.Null(error.StatusCode);
     }
 
+    [Fact]
+    public async Task Absolute_form_request_is_served_for_the_host_in_the_request_line_not_the_Host_header()
+    {
+        // HttpClient never sends absolute form to a server, so the request goes over a plain socket.
+        var request = RawHttp.Build("GET http://www.foobar.com/journey HTTP/1.1", [("Host", "evil.example")]);
+
+        var response = await RawHttp.SendAsync(stack.SiteAddress, request, TimeSpan.FromSeconds(10));
+
+        Assert.Equal(200, response.Status);
+        // nginx matched www.foobar.com from the request line and passes that host on, not the header's.
+        var page = new AngleSharp.Html.Parser.HtmlParser().ParseDocument(response.Body);
+        Assert.Equal("www.foobar.com", page.QuerySelector(".journey-host")?.TextContent.Trim());
+        Assert.DoesNotContain("evil.example", response.Body);
+    }
+
+    [Theory]
+    [InlineData("evil.example")]
+    [InlineData("www.foobar.com.evil.example")]
+    public async Task App_refuses_a_host_it_does_not_serve_with_400_and_no_details(string host)
+    {
+        // Straight to the app: nginx never forwards such a host, so this is the app's own guard.
+        using var web = stack.CreateWebClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/journey");
+        request.Headers.Host = host;
+
+        using var response = await web.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.DoesNotContain("Exception", body);
+        Assert.DoesNotContain(" at ", body);
+        Assert.DoesNotContain(host, body);
+    }
+
     [Theory]
     [InlineData("/health")]
     [InlineData("/alive")]

@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using FooBar.Web;
 using FooBar.Web.Data;
+using FooBar.Web.Requests;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.WebEncoders;
 
@@ -9,15 +10,29 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddFooBarData("foobardb");
-builder.Services.AddRazorPages();
+// A page asked for with a method it has no handler for answers 405, not a page rendered without its data.
+builder.Services.AddRazorPages(options => options.Conventions.ConfigureFilter(new MethodNotAllowedFilter()));
+
+// nginx enforces the request-header limits (8 KB a line, 32 KB in all) and answers with a page; Kestrel's own
+// limits sit above anything nginx forwards, because Kestrel's 431 is an empty answer.
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    kestrel.Limits.MaxRequestHeaderCount = 16_384;
+    kestrel.Limits.MaxRequestHeadersTotalSize = 64 * 1024;
+});
 
 // Pages are UTF-8: only characters that mean something in HTML are escaped, not every non-ASCII letter.
 builder.Services.Configure<WebEncoderOptions>(options => options.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
 
 // nginx is the front door: the client's address, scheme and host arrive in X-Forwarded-* headers.
 // Only loopback peers (the default KnownProxies) are trusted, and the app listens on loopback only.
+// Host filtering runs before anything else: AllowedHosts (appsettings.json) admits www.foobar.com and the loopback
+// names the stack itself uses, any other Host is a 400; a forwarded host must be one of them too.
 builder.Services.Configure<ForwardedHeadersOptions>(options =>
-    options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost);
+{
+    options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+    options.AllowedHosts = (builder.Configuration["AllowedHosts"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries);
+});
 
 var app = builder.Build();
 
@@ -25,8 +40,8 @@ await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(app.Lifet
 
 app.UseForwardedHeaders();
 
-// Errors get FooBar's own pages in every environment (the Error page adds details in Development only);
-// an unreachable database is a 503 with Retry-After, not a 500.
+// Errors get FooBar's own pages in every environment, never exception details (the handler logs the exception
+// once, with the trace id the page shows); an unreachable database is a 503 with Retry-After, not a 500.
 app.UseStatusCodePagesWithReExecute("/Error/{0}");
 app.UseExceptionHandler(new ExceptionHandlerOptions
 {
@@ -35,6 +50,8 @@ app.UseExceptionHandler(new ExceptionHandlerOptions
         ? StatusCodes.Status503ServiceUnavailable
         : StatusCodes.Status500InternalServerError,
 });
+
+app.UseFormCharsetCheck();
 
 // No static-file middleware: nginx serves wwwroot itself, and only dynamic requests reach the app.
 app.UseRouting();

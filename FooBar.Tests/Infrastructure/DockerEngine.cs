@@ -26,6 +26,16 @@ public static class DockerEngine
         }
     }
 
+    /// <summary>Sends SIGKILL to a container, as a crash or a power cut would end it: no clean shutdown.</summary>
+    public static async Task KillContainerAsync(string containerId)
+    {
+        var (exitCode, output) = await RunAsync("docker", $"kill {containerId}");
+        if (exitCode != 0)
+        {
+            throw new InvalidOperationException($"The container {containerId} could not be killed: {output.Trim()}");
+        }
+    }
+
     private static async Task<(int ExitCode, string Output)> RunAsync(string fileName, string arguments)
     {
         try

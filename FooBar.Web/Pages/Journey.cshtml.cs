@@ -1,5 +1,6 @@
 using System.Globalization;
 using FooBar.Web.Data;
+using FooBar.Web.Requests;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -71,10 +72,7 @@ public class JourneyModel(ServerProbe probe, IConfiguration configuration, IServ
         var activity = HttpContext.Features.Get<IHttpActivityFeature>()?.Activity;
         AppReceivedAt = activity is null ? null : new DateTimeOffset(activity.StartTimeUtc, TimeSpan.Zero);
         TraceId = activity?.TraceId.ToHexString();
-        if (TraceId is not null && Uri.TryCreate(configuration["Dashboard:Url"], UriKind.Absolute, out var dashboard))
-        {
-            TraceUrl = new Uri(dashboard, $"/traces/detail/{TraceId}");
-        }
+        TraceUrl = TraceId is null ? null : DashboardLink.ForTrace(configuration, TraceId);
 
         Database = await probe.VisitAsync(cancellationToken);
     }

@@ -43,9 +43,10 @@ public static class RawHttp
                 received.Write(buffer, 0, read);
             }
         }
-        catch (IOException) when (received.Length > 0)
+        catch (IOException)
         {
-            // nginx may reset the connection after an error answer while request bytes are still unread.
+            // nginx resets a connection it closes with request bytes still unread: after an error answer, or
+            // instead of the quiet close of its 444 when a body was still arriving (nothing received then).
         }
         return Parse(received.ToArray());
     }

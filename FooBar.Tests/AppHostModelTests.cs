@@ -71,7 +71,7 @@ public sealed class AppHostModelTests
 
     [Theory]
     [InlineData(new string[0], "Development", "parentbased_always_on", "1", "all")]
-    [InlineData(new[] { "--FooBar:Profile=Production" }, "Production", "parentbased_traceidratio", "0.1", "sampled")]
+    [InlineData(new[] { "--FooBar:Profile=Production" }, "Production", "parentbased_traceidratio", "0.01", "sampled")]
     [InlineData(new[] { "--FooBar:Profile=Production", "--FooBar:TraceSampleRatio=0.25" }, "Production", "parentbased_traceidratio", "0.25", "sampled")]
     public async Task Profile_sets_the_apps_environment_and_one_trace_sampler_for_nginx_and_web(
         string[] args, string environment, string sampler, string ratio, string accessLog)

@@ -17,8 +17,14 @@ public static class DataExtensions
             ?? throw new InvalidOperationException(
                 $"Connection string '{connectionName}' is missing: run the app through FooBar.AppHost, or set ConnectionStrings__{connectionName}.");
 
-        // Fail fast when MySQL cannot be reached: a visitor gets a 503 page within a second or two, not a hang.
-        var connection = new MySqlConnectionStringBuilder(connectionString) { ConnectionTimeout = 1 };
+        var connection = new MySqlConnectionStringBuilder(connectionString)
+        {
+            // Fail fast when MySQL cannot be reached: a visitor gets a 503 page within a second or two, not a hang.
+            ConnectionTimeout = 1,
+            // The app leaves no session state on a connection (no SET, user variables or temporary tables), so a
+            // pooled one needs no reset: that saves a round trip to MySQL on every page.
+            ConnectionReset = false,
+        };
 
         builder.Services.AddSingleton(services => new MySqlDataSourceBuilder(connection.ConnectionString)
             .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>())

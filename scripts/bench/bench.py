@@ -91,9 +91,9 @@ def stack_members(table):
     groups = {}
     for pid, (_, _, cmdline, cgroup, *_rest) in table.items():
         cid = next((c for c in names if c in cgroup), None)
-        if cid and (cid in container_ids or names[cid] == BASELINE_NAME):
+        if cid and (cid in container_ids or names[cid].startswith(BASELINE_NAME)):
             name = names[cid]
-            groups[pid] = "baseline" if name == BASELINE_NAME else next(
+            groups[pid] = "baseline" if name.startswith(BASELINE_NAME) else next(
                 (g for g in ("nginx", "mysql", "tunnel") if name.startswith(g)), name)
         elif pid in members:
             text = " ".join(cmdline)
@@ -195,7 +195,7 @@ def wrk(url, args, env=None):
     cpu["load (wrk)"] = round(100 * load_seconds / elapsed)
 
     def find(pattern, default=None):
-        match = re.search(pattern, output)
+        match = re.search(pattern, output, re.M)
         return match.group(1) if match else default
 
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
@@ -205,8 +205,8 @@ def wrk(url, args, env=None):
         "url": url,
         "requests_per_second": float(find(r"Requests/sec:\s+([\d.]+)", "0")),
         "requests": int(find(r"(\d+) requests in", "0")),
-        "p50_ms": round(seconds(find(r"50%\s+(\S+)", "0us")) * 1000, 2),
-        "p99_ms": round(seconds(find(r"99%\s+(\S+)", "0us")) * 1000, 2),
+        "p50_ms": round(seconds(find(r"^\s+50%\s+(\S+)$", "0us")) * 1000, 2),
+        "p99_ms": round(seconds(find(r"^\s+99%\s+(\S+)$", "0us")) * 1000, 2),
         "errors": errors,
         "cpu_percent": cpu,
     }
@@ -230,19 +230,32 @@ def nginx_image():
     return run("docker", "inspect", "-f", "{{.Config.Image}}", nginx_container()).strip()
 
 
-def start_baseline(image):
+def start_baseline(image, network=None):
+    """The yardstick: the stack's nginx image with baseline-nginx.conf, on loopback in the host's network
+    namespace, or (with `network`) on the stack's container network, to show what that network costs.
+    Returns the URL of its static file."""
     config = REPO / "scripts/bench/baseline-nginx.conf"
-    subprocess.run(["docker", "rm", "-f", BASELINE_NAME], capture_output=True)
-    run("docker", "run", "-d", "--rm", "--name", BASELINE_NAME, "--network", "host",
+    name = BASELINE_NAME + ("-bridge" if network else "")
+    if network:
+        bridged = Path(os.environ["BENCH_OUT"]) / "baseline-nginx-bridge.conf"
+        bridged.write_text(config.read_text().replace(f"listen 127.0.0.1:{BASELINE_PORT};", "listen 80;"))
+        config = bridged
+    subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+    run("docker", "run", "-d", "--rm", "--name", name, "--network", network or "host",
         "-v", f"{config}:/etc/nginx/nginx.conf:ro",
         "-v", f"{REPO / 'FooBar.Web/wwwroot'}:/usr/share/nginx/html:ro",
         "--entrypoint", "nginx", image, "-g", "daemon off;")
-    if not wait_for_200(f"http://127.0.0.1:{BASELINE_PORT}/css/site.css", 10):
-        raise SystemExit("the baseline nginx did not answer")
+    address = run("docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name).strip() \
+        if network else f"127.0.0.1:{BASELINE_PORT}"
+    url = f"http://{address}/css/site.css"
+    if not wait_for_200(url, 10):
+        raise SystemExit(f"the baseline nginx {name} did not answer")
+    return url
 
 
 def stop_baseline():
-    subprocess.run(["docker", "rm", "-f", BASELINE_NAME], capture_output=True)
+    for name in (BASELINE_NAME, BASELINE_NAME + "-bridge"):
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
 
 
 # ---- the stack -----------------------------------------------------------------------------------
@@ -316,10 +329,13 @@ def bench_profile(profile, args):
         # RSS counts a shared page (the dcp binary, the .NET runtime) once per process; PSS splits it.
         figures["idle_pss_total_mb"] = sum(memory_by_group(idle, 3).values())
 
-        start_baseline(nginx_image())
+        image = nginx_image()
+        network = run("docker", "inspect", "-f", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}",
+                      nginx_container()).strip()
         scenarios = {}
         try:
-            scenarios["baseline nginx static"] = wrk(f"http://127.0.0.1:{BASELINE_PORT}/css/site.css", args)
+            scenarios["baseline nginx static"] = wrk(start_baseline(image), args)
+            scenarios["bare nginx static on the stack's network"] = wrk(start_baseline(image, network), args)
         finally:
             stop_baseline()
         scenarios["static via site"] = wrk(f"{SITE}/css/site.css", args)
@@ -344,6 +360,8 @@ def bench_profile(profile, args):
             "fortunes via site / fortunes straight to app": round(
                 fortunes["requests_per_second"] / (scenarios["fortunes straight to app"]["requests_per_second"] or float("nan")), 3),
             "static via site / baseline static": round(scenarios["static via site"]["requests_per_second"] / base, 3),
+            "bare nginx on the stack's network / baseline static": round(
+                scenarios["bare nginx static on the stack's network"]["requests_per_second"] / base, 3),
             "fortunes p99 / p50 via site": round(fortunes["p99_ms"] / (fortunes["p50_ms"] or float("nan")), 2),
         }
     finally:
@@ -387,7 +405,7 @@ def main():
     if args.no_start and args.profile == "both":
         parser.error("--no-start measures one running stack: name its --profile")
 
-    out = Path(args.out)
+    out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     os.environ["BENCH_OUT"] = str(out)
     profiles = ["development", "production"] if args.profile == "both" else [args.profile]

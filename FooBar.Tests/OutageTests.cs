@@ -149,7 +149,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
         });
 
         await tenAcknowledged.Task.WaitAsync(TimeSpan.FromMinutes(1));
-        await DockerEngine.KillContainerAsync(stack.ContainerId("mysql"));
+        await DockerEngine.KillContainerAsync(stack.ContainerName("mysql"));
         await writer.WaitAsync(TimeSpan.FromMinutes(1));
 
         // After a kill Aspire reports the container exited and leaves it so; its start command brings it back on its volume.

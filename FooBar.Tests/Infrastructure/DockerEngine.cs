@@ -27,12 +27,12 @@ public static class DockerEngine
     }
 
     /// <summary>Sends SIGKILL to a container, as a crash or a power cut would end it: no clean shutdown.</summary>
-    public static async Task KillContainerAsync(string containerId)
+    public static async Task KillContainerAsync(string container)
     {
-        var (exitCode, output) = await RunAsync("docker", $"kill {containerId}");
+        var (exitCode, output) = await RunAsync("docker", $"kill {container}");
         if (exitCode != 0)
         {
-            throw new InvalidOperationException($"The container {containerId} could not be killed: {output.Trim()}");
+            throw new InvalidOperationException($"The container {container} could not be killed: {output.Trim()}");
         }
     }
 

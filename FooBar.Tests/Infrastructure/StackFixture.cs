@@ -118,12 +118,14 @@ public class StackFixture : IAsyncLifetime
         Assert.True(result.Success, $"{commandName} on {resourceName} failed: {result.Message}");
     }
 
-    /// <summary>The id of the container Aspire runs for <paramref name="resourceName"/>, from its resource snapshot.</summary>
-    public string ContainerId(string resourceName) =>
+    /// <summary>
+    /// The name of a container resource's current container. DCP keeps the name when a stop and start makes a new
+    /// container; the snapshot's <c>container.id</c> may still name the old one.
+    /// </summary>
+    public string ContainerName(string resourceName) =>
         App.ResourceNotifications.TryGetCurrentState(resourceName, out var state)
-        && state.Snapshot.Properties.FirstOrDefault(p => p.Name == "container.id")?.Value is string { Length: > 0 } id
-            ? id
-            : throw new InvalidOperationException($"{resourceName} has no running container.");
+            ? state.ResourceId
+            : throw new InvalidOperationException($"{resourceName} has no container.");
 
     /// <summary>Everything a resource has written to its console so far.</summary>
     public async Task<List<string>> LogLinesAsync(string resourceName)

@@ -28,9 +28,9 @@ builder.AddNginx("nginx", port: 8080)
     .WithDockerfile("../nginx")
     .WithConfigTemplates("../nginx/templates")
     .WithStaticFilesFrom(web)
-    // Over a Unix socket that web listens on too (on Linux): no TCP hop, no tunnel.
+    // Over a Unix socket that web listens on too (on Linux): no TCP hop, no tunnel. nginx starts beside web,
+    // not after it: until web answers, visitors get nginx's own 502 page, and the site is up 10 s sooner.
     .WithUpstream(web)
-    .WaitFor(web)
     .WithHttpHealthCheck("/nginx/health")
     // nginx's spans go to the dashboard as OTLP/HTTP JSON, which its Lua exporter writes (nginx/lua/otel.lua).
     .WithOtlpExporter(OtlpProtocol.HttpJson)

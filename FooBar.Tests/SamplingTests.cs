@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using FooBar.Tests.Infrastructure;
 
 namespace FooBar.Tests;
@@ -17,21 +16,21 @@ public sealed class SamplingTests(OutageStackFixture stack)
     [Fact]
     public async Task A_sampled_request_is_one_whole_trace_and_an_unsampled_one_leaves_no_span()
     {
-        var (sampled, unsampled) = (RandomHex(16), RandomHex(16));
+        var (sampledId, unsampledId) = (TraceIds.NewTraceId(), TraceIds.NewTraceId());
 
         using var site = stack.CreateSiteClient();
-        foreach (var (traceId, flags) in new[] { (sampled, "01"), (unsampled, "00") })
+        foreach (var (traceId, sampled) in new[] { (sampledId, true), (unsampledId, false) })
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/");
-            request.Headers.TryAddWithoutValidation("traceparent", $"00-{traceId}-{RandomHex(8)}-{flags}");
+            request.Headers.TryAddWithoutValidation("traceparent", TraceIds.Traceparent(traceId, sampled));
             using var response = await site.SendAsync(request);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        var trace = await stack.Telemetry.WaitForAsync(() => stack.Telemetry.GetSpansAsync(sampled), IsWhole);
+        var trace = await stack.Telemetry.WaitForAsync(() => stack.Telemetry.GetSpansAsync(sampledId), IsWhole);
         Assert.True(IsWhole(trace), $"the sampled trace is not whole: {string.Join("; ", trace)}");
         await Task.Delay(ExportDelay);
-        Assert.Empty(await stack.Telemetry.GetSpansAsync(unsampled));
+        Assert.Empty(await stack.Telemetry.GetSpansAsync(unsampledId));
     }
 
     [Fact]
@@ -65,5 +64,4 @@ public sealed class SamplingTests(OutageStackFixture stack)
         && trace.Any(s => s.Resource == "web" && s.Kind == Span.ServerKind)
         && trace.Any(s => s.Resource == "web" && s.Kind == Span.ClientKind);
 
-    private static string RandomHex(int bytes) => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using System.Text.Json;
 using FooBar.Tests.Infrastructure;
 
@@ -17,7 +16,7 @@ public sealed class TracingTests(StackFixture stack)
     [Fact]
     public async Task Page_from_MySQL_is_one_trace_nginx_then_web_then_MySQL()
     {
-        var (traceId, clientSpanId) = (RandomHex(16), RandomHex(8));
+        var (traceId, clientSpanId) = (TraceIds.NewTraceId(), TraceIds.NewSpanId());
 
         using var response = await GetAsync("/", $"00-{traceId}-{clientSpanId}-01");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -73,9 +72,9 @@ public sealed class TracingTests(StackFixture stack)
     [Fact]
     public async Task Static_file_is_an_nginx_span_alone()
     {
-        var traceId = RandomHex(16);
+        var traceId = TraceIds.NewTraceId();
 
-        using var response = await GetAsync("/css/site.css", $"00-{traceId}-{RandomHex(8)}-01");
+        using var response = await GetAsync("/css/site.css", TraceIds.Traceparent(traceId));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         var spans = await Telemetry.WaitForAsync(() => Telemetry.GetSpansAsync(traceId), s => s.Any(IsNginx));
@@ -92,9 +91,9 @@ public sealed class TracingTests(StackFixture stack)
     [Fact]
     public async Task Logs_written_while_handling_a_request_carry_its_trace_id()
     {
-        var traceId = RandomHex(16);
+        var traceId = TraceIds.NewTraceId();
 
-        using var response = await GetAsync("/", $"00-{traceId}-{RandomHex(8)}-01");
+        using var response = await GetAsync("/", TraceIds.Traceparent(traceId));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         var logs = await Telemetry.WaitForAsync(() => Telemetry.GetLogsAsync(traceId),
@@ -110,9 +109,9 @@ public sealed class TracingTests(StackFixture stack)
     [Fact]
     public async Task Access_log_is_one_JSON_object_per_request_with_the_trace_id()
     {
-        var traceId = RandomHex(16);
+        var traceId = TraceIds.NewTraceId();
 
-        using var response = await GetAsync("/", $"00-{traceId}-{RandomHex(8)}-01");
+        using var response = await GetAsync("/", TraceIds.Traceparent(traceId));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         var line = await WaitForNginxLogLineAsync(traceId);
@@ -181,6 +180,4 @@ public sealed class TracingTests(StackFixture stack)
         && (span.Attributes.GetValueOrDefault("db.system") == "mysql" || span.Attributes.GetValueOrDefault("db.system.name") == "mysql");
 
     private static bool HasQuery(Span span, string query) => span.Attributes.GetValueOrDefault("url.query") == query;
-
-    private static string RandomHex(int bytes) => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
 }

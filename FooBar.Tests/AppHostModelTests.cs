@@ -70,6 +70,18 @@ public sealed class AppHostModelTests
         Assert.EndsWith($"{Path.DirectorySeparatorChar}FooBar.Web", web.Annotations.OfType<ExecutableAnnotation>().Single().Command);
     }
 
+    [Fact]
+    public async Task A_new_MySQL_data_directory_gets_root_for_the_containers_socket_only()
+    {
+        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+        await using var app = await appHost.BuildAsync();
+
+        var mysql = await EnvironmentAsync(app, appHost.Resources.OfType<MySqlServerResource>().Single());
+
+        // The official image's contract: no root@'%'. Root's one network login, for this host, is made on each start.
+        Assert.Equal("localhost", mysql["MYSQL_ROOT_HOST"]);
+    }
+
     [Theory]
     [InlineData(new string[0], "Development", "parentbased_always_on", "1", "all")]
     [InlineData(new[] { "--FooBar:Profile=Production" }, "Production", "parentbased_traceidratio", "0.01", "sampled")]

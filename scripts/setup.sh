@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Prepares this machine to run FooBar: a Docker engine, the base images and the
-# Aspire tunnel's build prerequisites. Idempotent: each step runs only where the
-# real thing is missing, and says what it did and how long it took.
+# Prepares this machine to run FooBar: a Docker engine, a firewall rule that keeps
+# containers from other machines, the base images and the Aspire tunnel's build
+# prerequisites. Idempotent: each step runs only where the real thing is missing,
+# and says what it did and how long it took.
 #
 #   FOOBAR_IMAGES=local     (default) build base and MySQL-compatible images from Debian packages
 #   FOOBAR_IMAGES=official  pull debian:bookworm-slim and mysql:8.4 from their registries
@@ -60,6 +61,41 @@ docker_engine() {
     sleep 1
   done
   log "  dockerd did not answer within 60 s; its log ends with:"; tail -20 "$dockerd_log"; exit 1
+}
+
+# Docker accepts traffic forwarded to a container's address from any interface, and IP forwarding is on:
+# a machine that routes a bridge's subnet through this one would reach MySQL's 3306 (or anything else a
+# container listens on) directly, and a packet addressed to 127.0.0.1 would reach a port published there.
+# DOCKER-USER, which Docker evaluates first and leaves alone, drops new connections into a bridge from an
+# interface that is not a bridge, except those the engine DNAT'd from an address other than loopback: a
+# port published for other machines on purpose. This host's own connections (OUTPUT) are not forwarded.
+# IPv4 only: the engine here runs without IPv6.
+isolation_rules=(
+  "-o br-+ ! -i br-+ -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT"
+  "-o br-+ ! -i br-+ -m conntrack --ctstate NEW --ctorigdst 127.0.0.0/8"
+  "-o docker0 ! -i docker0 -m conntrack --ctstate NEW -m conntrack ! --ctstate DNAT"
+  "-o docker0 ! -i docker0 -m conntrack --ctstate NEW --ctorigdst 127.0.0.0/8"
+)
+isolation_comment="foobar: containers are reached from other machines only through ports published to them"
+
+container_isolation() {
+  if [ "$(id -u)" != 0 ]; then log "  skipped: only root may read and change the firewall; run setup as root once"; return; fi
+  if ! command -v iptables >/dev/null; then log "  skipped: no iptables here, so Docker installed no forwarding rules either"; return; fi
+  if ! iptables -S DOCKER-USER >/dev/null 2>&1; then
+    log "  skipped: no DOCKER-USER chain, so this engine does not manage iptables and there is no chain it would evaluate first"; return
+  fi
+  local rule added=0
+  # Inserted in reverse, so that they end up in the order written, ahead of DOCKER-USER's final RETURN.
+  for ((i = ${#isolation_rules[@]} - 1; i >= 0; i--)); do
+    read -ra rule <<<"${isolation_rules[i]}"
+    if ! iptables -C DOCKER-USER "${rule[@]}" -m comment --comment "$isolation_comment" -j DROP 2>/dev/null; then
+      iptables -I DOCKER-USER "${rule[@]}" -m comment --comment "$isolation_comment" -j DROP
+      added=$((added + 1))
+    fi
+  done
+  if [ "$added" = 0 ]; then log "  DOCKER-USER already drops connections from other machines into containers"; return; fi
+  log "  added $added rule(s) to DOCKER-USER (a machine setting, until reboot; setup adds them again):"
+  iptables -S DOCKER-USER | sed 's/^/[setup]    /'
 }
 
 # The mirror this machine's apt already uses, so nothing about registries is written down here.
@@ -168,6 +204,7 @@ load_tool() {
 }
 
 step "Docker engine" docker_engine
+step "Container isolation" container_isolation
 step "Base image" base
 step "Aspire tunnel prerequisites" tunnel_prerequisites
 step "MySQL image" mysql_image

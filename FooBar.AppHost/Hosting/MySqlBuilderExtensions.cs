@@ -20,6 +20,16 @@ public static class MySqlBuilderExtensions
     private const string InitDirectory = "/docker-entrypoint-initdb.d";
 
     /// <summary>Adds a MySQL server container; without <paramref name="password"/> a root password is generated.</summary>
+    /// <remarks>
+    /// Root logs in through the container's socket and, over the network, from this host only (the address the
+    /// host's connections arrive from, on each start); the server's connection string, which logs in as root,
+    /// therefore works here and nowhere else.
+    /// </remarks>
+    /// <param name="builder">The AppHost's builder.</param>
+    /// <param name="name">The resource's name, also its connection string's name.</param>
+    /// <param name="password">Root's password; generated and kept in the AppHost's user secrets when null.</param>
+    /// <param name="port">The host port MySQL is published on (on loopback); a free one when null.</param>
+    /// <returns>The server's resource builder.</returns>
     public static IResourceBuilder<MySqlServerResource> AddMySql(this IDistributedApplicationBuilder builder,
         [ResourceName] string name, IResourceBuilder<ParameterResource>? password = null, int? port = null)
     {
@@ -38,6 +48,8 @@ public static class MySqlBuilderExtensions
 
             await using var connection = new MySqlConnection(await server.ConnectionStringExpression.GetValueAsync(ct));
             await connection.OpenAsync(ct);
+            // Apps run on this host, as the AppHost does: their logins are for the address its connections arrive from.
+            var thisHost = (string)(await ScalarAsync(connection, "SELECT SUBSTRING_INDEX(USER(), '@', -1)", ct))!;
             foreach (var database in databases)
             {
                 await ExecuteAsync(connection, $"CREATE DATABASE IF NOT EXISTS {QuoteIdentifier(database.DatabaseName)}", ct);
@@ -45,17 +57,29 @@ public static class MySqlBuilderExtensions
 
                 foreach (var user in database.Users)
                 {
-                    await CreateUserAsync(connection, user, ct);
-                    logger.LogInformation("User {User} may use database {Database}", user.UserName, database.DatabaseName);
+                    await CreateUserAsync(connection, user, thisHost, ct);
+                    logger.LogInformation("User {User} may use database {Database}, from {Host} (this host) only", user.UserName, database.DatabaseName, thisHost);
                 }
             }
+        });
+
+        // Root's network login follows this host's address, which each run's Docker network sets anew.
+        builder.Eventing.Subscribe<BeforeStartEvent>((@event, _) =>
+        {
+            MySqlRootLogin.KeepForThisHost(server, @event.Services);
+            return Task.CompletedTask;
         });
 
         return builder.AddResourceWithQueryHealthCheck(server)
             // Published straight to loopback: no proxy of Aspire's between the app and its queries.
             .WithEndpoint(port: port, targetPort: 3306, name: MySqlServerResource.PrimaryEndpointName, isProxied: false)
             .WithImage(DefaultImage, DefaultTag)
-            .WithEnvironment(context => context.EnvironmentVariables["MYSQL_ROOT_PASSWORD"] = server.PasswordParameter);
+            .WithEnvironment(context =>
+            {
+                context.EnvironmentVariables["MYSQL_ROOT_PASSWORD"] = server.PasswordParameter;
+                // The image's contract: a new data directory gets root for the socket only, not root@'%'.
+                context.EnvironmentVariables["MYSQL_ROOT_HOST"] = "localhost";
+            });
     }
 
     /// <summary>Adds a database, created on the server when it is ready, and healthy once it can be queried.</summary>
@@ -75,6 +99,15 @@ public static class MySqlBuilderExtensions
     /// (an app that migrates its own tables needs that), nothing on other databases or on the server.
     /// Without <paramref name="password"/> one is generated.
     /// </summary>
+    /// <remarks>
+    /// The login works from this host only, where the AppHost runs its projects: it is made for the address the
+    /// host's connections arrive from, and the same user's logins from any other host are dropped.
+    /// </remarks>
+    /// <param name="builder">The database's resource builder.</param>
+    /// <param name="name">The resource's name, also its connection string's name.</param>
+    /// <param name="userName">The MySQL user name: 1 to 32 ASCII letters, digits or underscores; <paramref name="name"/> when null.</param>
+    /// <param name="password">The user's password; generated and kept in the AppHost's user secrets when null.</param>
+    /// <returns>The user's resource builder.</returns>
     public static IResourceBuilder<MySqlUserResource> AddUser(this IResourceBuilder<MySqlDatabaseResource> builder,
         [ResourceName] string name, string? userName = null, IResourceBuilder<ParameterResource>? password = null)
     {
@@ -83,7 +116,7 @@ public static class MySqlBuilderExtensions
         var passwordParameter = password?.Resource
             ?? ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder.ApplicationBuilder, $"{name}-password", special: false);
         userName ??= name;
-        // User names go into account names ('name'@'%'); keep them to characters that need no quoting.
+        // User names go into account names ('name'@'host'); keep them to characters that need no quoting.
         if (userName.Length > 32 || !userName.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
         {
             throw new ArgumentException($"MySQL user name '{userName}' must be 1 to 32 ASCII letters, digits or underscores.", nameof(userName));
@@ -129,15 +162,38 @@ public static class MySqlBuilderExtensions
     }
 
     // The statements are idempotent, and the password is set every time: a data volume outlives a
-    // regenerated password.
-    private static async Task CreateUserAsync(MySqlConnection connection, MySqlUserResource user, CancellationToken ct)
+    // regenerated password, and this host's address changes with each run's Docker network.
+    private static async Task CreateUserAsync(MySqlConnection connection, MySqlUserResource user, string host, CancellationToken ct)
     {
         var password = await user.PasswordParameter.GetValueAsync(ct);
-        var account = $"'{user.UserName}'@'%'";
+        var account = $"'{user.UserName}'@{MySqlRootLogin.Literal(host)}";
         await ExecuteAsync(connection, $"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY @password", ct, password);
         await ExecuteAsync(connection, $"ALTER USER {account} IDENTIFIED BY @password", ct, password);
         await ExecuteAsync(connection,
             $"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON {QuoteIdentifier(user.Parent.DatabaseName)}.* TO {account}", ct);
+
+        // Its logins from elsewhere: '%' from before, or this host's address on an earlier run's network.
+        var others = new List<string>();
+        await using (var query = new MySqlCommand("SELECT Host FROM mysql.user WHERE User = @user AND Host <> @host", connection))
+        {
+            query.Parameters.AddWithValue("@user", user.UserName);
+            query.Parameters.AddWithValue("@host", host);
+            await using var reader = await query.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                others.Add(reader.GetString(0));
+            }
+        }
+        foreach (var other in others)
+        {
+            await ExecuteAsync(connection, $"DROP USER '{user.UserName}'@{MySqlRootLogin.Literal(other)}", ct);
+        }
+    }
+
+    private static async Task<object?> ScalarAsync(MySqlConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = new MySqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync(ct);
     }
 
     private static async Task ExecuteAsync(MySqlConnection connection, string sql, CancellationToken ct, string? password = null)

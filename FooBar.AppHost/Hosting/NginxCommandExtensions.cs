@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Aspire.Hosting.ApplicationModel;
+using FooBar.AppHost.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting;
@@ -7,9 +7,6 @@ namespace Aspire.Hosting;
 public static class NginxCommandExtensions
 {
     public const string ReloadCommandName = "reload-config";
-
-    // The resource snapshot property in which Aspire reports a container's id.
-    private const string ContainerIdProperty = "container.id";
 
     /// <summary>
     /// Adds a "Reload configuration" command to the dashboard: re-renders the templates, has nginx check
@@ -20,13 +17,14 @@ public static class NginxCommandExtensions
         {
             var notifications = context.Services.GetRequiredService<ResourceNotificationService>();
             if (!notifications.TryGetCurrentState(context.ResourceName, out var state)
-                || state.Snapshot.Properties.FirstOrDefault(p => p.Name == ContainerIdProperty)?.Value is not string containerId)
+                || DockerCli.ContainerId(state.Snapshot) is not { } containerId)
             {
                 return CommandResults.Failure("The nginx container is not running.");
             }
 
             // The entrypoint renders the templates again with the container's environment before `nginx -t`.
-            var (exitCode, output) = await DockerExecAsync(containerId, "/docker-entrypoint.sh nginx -t -q && nginx -s reload", context.CancellationToken);
+            var (exitCode, output) = await DockerCli.RunAsync(
+                ["exec", containerId, "sh", "-c", "/docker-entrypoint.sh nginx -t -q && nginx -s reload"], context.CancellationToken);
             return exitCode == 0 ? CommandResults.Success() : CommandResults.Failure(output.Trim());
         },
         new CommandOptions
@@ -37,20 +35,4 @@ public static class NginxCommandExtensions
                 ? ResourceCommandState.Enabled
                 : ResourceCommandState.Disabled,
         });
-
-    // The stack runs on Docker (scripts/setup.sh), whose CLI is the one Aspire itself uses here.
-    private static async Task<(int ExitCode, string Output)> DockerExecAsync(string containerId, string script, CancellationToken cancellationToken)
-    {
-        var startInfo = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "exec", containerId, "sh", "-c", script })
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(startInfo)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        return (process.ExitCode, await stdout + await stderr);
-    }
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Net;
 
 namespace FooBar.Tests.Infrastructure;
 
@@ -7,7 +7,7 @@ public static class DockerEngine
 {
     public static async Task RequireAsync()
     {
-        var (exitCode, output) = await RunAsync("docker", "info --format {{.ServerVersion}}");
+        var (exitCode, output) = await RunAsync("docker", "info", "--format", "{{.ServerVersion}}");
         if (exitCode != 0)
         {
             throw new InvalidOperationException(
@@ -19,7 +19,7 @@ public static class DockerEngine
 
     public static async Task RemoveVolumeAsync(string name)
     {
-        var (exitCode, output) = await RunAsync("docker", $"volume rm --force {name}");
+        var (exitCode, output) = await RunAsync("docker", "volume", "rm", "--force", name);
         if (exitCode != 0)
         {
             throw new InvalidOperationException($"The test volume {name} could not be removed: {output.Trim()}");
@@ -29,31 +29,48 @@ public static class DockerEngine
     /// <summary>Sends SIGKILL to a container, as a crash or a power cut would end it: no clean shutdown.</summary>
     public static async Task KillContainerAsync(string container)
     {
-        var (exitCode, output) = await RunAsync("docker", $"kill {container}");
+        var (exitCode, output) = await RunAsync("docker", "kill", container);
         if (exitCode != 0)
         {
             throw new InvalidOperationException($"The container {container} could not be killed: {output.Trim()}");
         }
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string fileName, string arguments)
+    /// <summary>
+    /// Runs <paramref name="command"/> in a running container; <paramref name="environment"/> is passed in through the CLI's
+    /// own environment (<c>-e NAME</c>), so secrets stay out of command lines.
+    /// </summary>
+    public static Task<CommandResult> ExecAsync(string containerId, IEnumerable<string> command, IReadOnlyDictionary<string, string>? environment = null) =>
+        HostCommand.RunAsync("docker",
+            ["exec", .. (environment ?? new Dictionary<string, string>()).Keys.SelectMany(name => new[] { "-e", name }), containerId, .. command],
+            environment: environment);
+
+    /// <summary>The container's address on each of its networks, with the network's prefix length and gateway.</summary>
+    public static async Task<IReadOnlyList<ContainerNetworkAddress>> NetworkAddressesAsync(string containerId)
     {
-        try
+        var (exitCode, output) = await RunAsync("docker",
+            ["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.IPPrefixLen}} {{.Gateway}}\n{{end}}", containerId]);
+        if (exitCode != 0)
         {
-            using var process = Process.Start(new ProcessStartInfo(fileName, arguments)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            await process.WaitForExitAsync(timeout.Token);
-            return (process.ExitCode, await stdout + await stderr);
+            throw new InvalidOperationException($"The container {containerId} could not be inspected: {output.Trim()}");
         }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return (-1, $"the docker CLI could not be started: {ex.Message}");
-        }
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split(' '))
+            .Where(fields => fields.Length == 3 && fields[0].Length > 0)
+            .Select(fields => new ContainerNetworkAddress(IPAddress.Parse(fields[0]), int.Parse(fields[1]), IPAddress.Parse(fields[2])))
+            .ToList();
     }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string fileName, params string[] arguments)
+    {
+        var result = await HostCommand.RunAsync(fileName, arguments);
+        return (result.ExitCode, result.Output);
+    }
+}
+
+/// <summary>A container's address on one Docker network, that network's prefix length and its gateway (this host's side).</summary>
+public sealed record ContainerNetworkAddress(IPAddress Address, int PrefixLength, IPAddress Gateway)
+{
+    /// <summary>The network, as ip(8) writes it: 172.18.0.0/16.</summary>
+    public string Subnet => $"{Ipv4.Network(Address, PrefixLength)}/{PrefixLength}";
 }

@@ -1,0 +1,139 @@
+using System.Net;
+using System.Net.Sockets;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MySqlConnector;
+
+namespace FooBar.AppHost.Hosting;
+
+/// <summary>
+/// Root's only network login: from this host, where the AppHost runs. The host's connections reach the container
+/// through the engine's NAT and arrive from the gateway of the container's Docker network, which every run creates
+/// anew (its subnet can change) while a data volume keeps the accounts. So on every start of the container, root's
+/// login is made for the current gateway through the container's own socket (<c>docker exec</c>), the one way in
+/// that does not depend on the network, and root's logins from any other host are dropped.
+/// </summary>
+internal static class MySqlRootLogin
+{
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromSeconds(1);
+    // A first start initialises the data directory before the server takes connections on its socket.
+    private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(3);
+
+    // Either image's client, logging in as root over the socket with the password from MYSQL_PWD (never in argv).
+    private const string ClientScript =
+        """client=$(command -v mariadb || command -v mysql) && exec "$client" --protocol=socket --user=root --batch""";
+
+    /// <summary>Watches <paramref name="server"/> until the AppHost stops and grants root's login to each container it starts.</summary>
+    public static void KeepForThisHost(MySqlServerResource server, IServiceProvider services)
+    {
+        var notifications = services.GetRequiredService<ResourceNotificationService>();
+        var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
+        var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        _ = Task.Run(() => WatchAsync(server, notifications, logger, stopping), stopping);
+    }
+
+    private static async Task WatchAsync(MySqlServerResource server, ResourceNotificationService notifications, ILogger logger, CancellationToken stopping)
+    {
+        string? granted = null;
+        try
+        {
+            await foreach (var update in notifications.WatchAsync(stopping))
+            {
+                if (update.Resource != server)
+                {
+                    continue;
+                }
+                var containerId = update.Snapshot.State?.Text == KnownResourceStates.Running ? DockerCli.ContainerId(update.Snapshot) : null;
+                if (containerId == granted)
+                {
+                    continue;
+                }
+                // Forgotten when the container stops: one started again under the same id needs the grant again too.
+                granted = containerId;
+                if (containerId is not null)
+                {
+                    await GrantAsync(server, containerId, notifications, logger, stopping);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static async Task GrantAsync(MySqlServerResource server, string containerId, ResourceNotificationService notifications,
+        ILogger logger, CancellationToken stopping)
+    {
+        var gateways = await GatewaysAsync(containerId, stopping);
+        if (gateways.Count == 0)
+        {
+            logger.LogError("Root gets no network login: the container {ContainerId} is on no Docker network with an IPv4 gateway", containerId);
+            return;
+        }
+
+        var password = await server.PasswordParameter.GetValueAsync(stopping) ?? "";
+        var sql = GrantSql(gateways, password);
+        var deadline = DateTime.UtcNow + GiveUpAfter;
+        while (true)
+        {
+            var (exitCode, output) = await DockerCli.RunAsync(["exec", "-i", "-e", "MYSQL_PWD", containerId, "sh", "-c", ClientScript],
+                stopping, standardInput: sql, environment: new Dictionary<string, string> { ["MYSQL_PWD"] = password });
+            if (exitCode == 0)
+            {
+                logger.LogInformation("Root may log in over the network from {Hosts} (this host) only", string.Join(", ", gateways));
+                return;
+            }
+            // Until the server takes connections on its socket, the client fails; a replaced container has its own watch.
+            var stillThisContainer = notifications.TryGetCurrentState(server.Name, out var state)
+                && state.Snapshot.State?.Text == KnownResourceStates.Running && DockerCli.ContainerId(state.Snapshot) == containerId;
+            if (!stillThisContainer || DateTime.UtcNow > deadline)
+            {
+                logger.LogError("Root's login for this host could not be made: {Output}", output.Trim());
+                return;
+            }
+            await Task.Delay(RetryInterval, stopping);
+        }
+    }
+
+    // The host's connections arrive from the gateway of the network the engine routes them into.
+    private static async Task<IReadOnlyList<string>> GatewaysAsync(string containerId, CancellationToken stopping)
+    {
+        var (exitCode, output) = await DockerCli.RunAsync(
+            ["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.Gateway}} {{end}}", containerId], stopping);
+        return exitCode != 0
+            ? []
+            : output.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Where(address => IPAddress.TryParse(address, out var ip) && ip.AddressFamily == AddressFamily.InterNetwork)
+                .Distinct().ToList();
+    }
+
+    /// <summary>
+    /// The statements, idempotent, that give root a login from <paramref name="hosts"/> with <paramref name="password"/>
+    /// (set every time: a data volume outlives a regenerated password) and drop root's logins from anywhere else but
+    /// the socket ('localhost'), such as the '%' a data directory from before had.
+    /// </summary>
+    internal static string GrantSql(IReadOnlyList<string> hosts, string password)
+    {
+        var secret = Literal(password);
+        var statements = new List<string>();
+        foreach (var account in hosts.Select(host => $"'root'@{Literal(host)}"))
+        {
+            statements.Add($"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {secret};");
+            statements.Add($"ALTER USER {account} IDENTIFIED BY {secret};");
+            statements.Add($"GRANT ALL PRIVILEGES ON *.* TO {account} WITH GRANT OPTION;");
+        }
+        var kept = string.Join(", ", hosts.Prepend("localhost").Select(Literal));
+        // DROP USER takes no list from a query: the list is built in SQL, so that MySQL and MariaDB both run it.
+        statements.Add($"SET @others = (SELECT GROUP_CONCAT(QUOTE(User), '@', QUOTE(Host)) FROM mysql.user WHERE User = 'root' AND Host NOT IN ({kept}));");
+        statements.Add("SET @drop_others = IFNULL(CONCAT('DROP USER ', @others), 'DO 0');");
+        statements.Add("PREPARE drop_others FROM @drop_others;");
+        statements.Add("EXECUTE drop_others;");
+        statements.Add("DEALLOCATE PREPARE drop_others;");
+        return string.Join('\n', statements) + '\n';
+    }
+
+    /// <summary>A value as a quoted SQL string literal.</summary>
+    internal static string Literal(string value) => $"'{MySqlHelper.EscapeString(value)}'";
+}

@@ -1,6 +1,6 @@
 namespace Aspire.Hosting.ApplicationModel;
 
-/// <summary>A MySQL server in a container; its connection string logs in as root.</summary>
+/// <summary>A MySQL server in a container; its connection string logs in as root, which only this host may do over the network.</summary>
 public sealed class MySqlServerResource(string name, ParameterResource password)
     : ContainerResource(name), IResourceWithConnectionString
 {

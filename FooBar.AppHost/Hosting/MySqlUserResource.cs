@@ -1,8 +1,8 @@
 namespace Aspire.Hosting.ApplicationModel;
 
 /// <summary>
-/// A login on a <see cref="MySqlServerResource"/> with rights on one database only; referencing it passes a
-/// connection string that logs in as this user, so an app never needs root's password.
+/// A login on a <see cref="MySqlServerResource"/> with rights on one database only, from this host only; referencing it
+/// passes a connection string that logs in as this user, so an app never needs root's password.
 /// </summary>
 public sealed class MySqlUserResource(string name, string userName, ParameterResource password, MySqlDatabaseResource parent)
     : Resource(name), IResourceWithParent<MySqlDatabaseResource>, IResourceWithConnectionString

@@ -66,12 +66,17 @@ public sealed partial class OtherMachine : IAsyncDisposable
         return machine;
     }
 
-    /// <summary>Opens a TCP connection from inside the machine to <paramref name="address"/>:<paramref name="port"/> and closes it; nothing is sent.</summary>
+    /// <summary>
+    /// Opens a TCP connection from inside the machine to <paramref name="address"/>:<paramref name="port"/>, reads for up to a
+    /// second what the server says first (for the report: MySQL greets, or names the host it refuses), and closes it;
+    /// nothing is sent.
+    /// </summary>
     public async Task<(ConnectOutcome Outcome, string Detail)> TryConnectAsync(IPAddress address, int port)
     {
-        // bash's /dev/tcp: a bare connect, bounded by timeout(1); the address and port are arguments, not script.
+        // bash's /dev/tcp, bounded by timeout(1); the address and port are arguments, not script.
+        const string probe = """exec 3<>"/dev/tcp/$1/$2" || exit 1; timeout 1 head -c 160 <&3 | tr -c '[:print:]' '.'; exit 0""";
         var result = await HostCommand.RunAsync("ip",
-            ["netns", "exec", Namespace, "timeout", ConnectTimeout.TotalSeconds.ToString("0"), "bash", "-c", """exec 3<>"/dev/tcp/$1/$2" """, "probe", address.ToString(), port.ToString()],
+            ["netns", "exec", Namespace, "timeout", ConnectTimeout.TotalSeconds.ToString("0"), "bash", "-c", probe, "probe", address.ToString(), port.ToString()],
             ConnectTimeout + TimeSpan.FromSeconds(10));
         var outcome = result.ExitCode switch
         {

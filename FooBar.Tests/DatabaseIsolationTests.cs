@@ -18,7 +18,7 @@ public sealed class DatabaseIsolationTests(StackFixture stack, ITestOutputHelper
     [Fact]
     public async Task Another_machine_reaches_neither_the_MySQL_container_nor_its_published_port_and_the_stack_keeps_working()
     {
-        var mysql = Assert.Single(await DockerEngine.NetworkAddressesAsync(stack.ContainerId("mysql")));
+        var mysql = Assert.Single(await DockerEngine.NetworkAddressesAsync(stack.ContainerName("mysql")));
         var publishedPort = stack.App.GetEndpoint("mysql", "tcp").Port;
 
         // A neighbour that routes MySQL's Docker network through this host, as another machine on its LAN could.
@@ -53,8 +53,8 @@ public sealed class DatabaseIsolationTests(StackFixture stack, ITestOutputHelper
     [Fact]
     public async Task Root_and_the_app_user_log_in_from_this_host_and_from_no_other_address()
     {
-        var containerId = stack.ContainerId("mysql");
-        var mysql = Assert.Single(await DockerEngine.NetworkAddressesAsync(containerId));
+        var container = stack.ContainerName("mysql");
+        var mysql = Assert.Single(await DockerEngine.NetworkAddressesAsync(container));
         var thisHost = mysql.Gateway.ToString();
 
         // From this host (through the published port, arriving from the network's gateway) both log in:
@@ -81,7 +81,7 @@ public sealed class DatabaseIsolationTests(StackFixture stack, ITestOutputHelper
         var appLogin = await stack.App.GetLoopbackMySqlConnectionStringAsync("foobardb-web");
         foreach (var (user, password) in new[] { ("root", rootLogin.Password), ("foobar_web", appLogin.Password) })
         {
-            var attempt = await DockerEngine.ExecAsync(containerId,
+            var attempt = await DockerEngine.ExecAsync(container,
                 ["sh", "-c", """client=$(command -v mariadb || command -v mysql) && exec "$client" --protocol=tcp --host="$1" --user="$2" -e 'SELECT 1'""",
                     "login", mysql.Address.ToString(), user],
                 new Dictionary<string, string> { ["MYSQL_PWD"] = password });

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using Aspire.Hosting.ApplicationModel;
 
 namespace FooBar.AppHost.Hosting;
 
@@ -11,10 +10,6 @@ namespace FooBar.AppHost.Hosting;
 internal static class DockerCli
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
-    /// <summary>The id of the container a resource snapshot reports (Aspire's <c>container.id</c> property), if it has one.</summary>
-    public static string? ContainerId(CustomResourceSnapshot snapshot) =>
-        snapshot.Properties.FirstOrDefault(p => p.Name == "container.id")?.Value is string { Length: > 0 } id ? id : null;
 
     /// <summary>
     /// Runs <c>docker</c> with <paramref name="arguments"/>; <paramref name="standardInput"/> is written to its stdin,

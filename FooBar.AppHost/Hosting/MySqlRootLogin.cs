@@ -36,7 +36,7 @@ internal static class MySqlRootLogin
 
     private static async Task WatchAsync(MySqlServerResource server, ResourceNotificationService notifications, ILogger logger, CancellationToken stopping)
     {
-        string? granted = null;
+        var wasRunning = false;
         try
         {
             await foreach (var update in notifications.WatchAsync(stopping))
@@ -45,17 +45,14 @@ internal static class MySqlRootLogin
                 {
                     continue;
                 }
-                var containerId = update.Snapshot.State?.Text == KnownResourceStates.Running ? DockerCli.ContainerId(update.Snapshot) : null;
-                if (containerId == granted)
+                var running = update.Snapshot.State?.Text == KnownResourceStates.Running;
+                // Each start, the first included, is a new container (or the old one started again) that needs the grant.
+                if (running && !wasRunning)
                 {
-                    continue;
+                    // By name: DCP keeps it across a stop and start, while the snapshot's container.id may still be the old one's.
+                    await GrantAsync(server, update.ResourceId, notifications, logger, stopping);
                 }
-                // Forgotten when the container stops: one started again under the same id needs the grant again too.
-                granted = containerId;
-                if (containerId is not null)
-                {
-                    await GrantAsync(server, containerId, notifications, logger, stopping);
-                }
+                wasRunning = running;
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -63,32 +60,27 @@ internal static class MySqlRootLogin
         }
     }
 
-    private static async Task GrantAsync(MySqlServerResource server, string containerId, ResourceNotificationService notifications,
+    private static async Task GrantAsync(MySqlServerResource server, string container, ResourceNotificationService notifications,
         ILogger logger, CancellationToken stopping)
     {
-        var gateways = await GatewaysAsync(containerId, stopping);
-        if (gateways.Count == 0)
-        {
-            logger.LogError("Root gets no network login: the container {ContainerId} is on no Docker network with an IPv4 gateway", containerId);
-            return;
-        }
-
-        var password = await server.PasswordParameter.GetValueAsync(stopping) ?? "";
-        var sql = GrantSql(gateways, password);
         var deadline = DateTime.UtcNow + GiveUpAfter;
+        var password = await server.PasswordParameter.GetValueAsync(stopping) ?? "";
         while (true)
         {
-            var (exitCode, output) = await DockerCli.RunAsync(["exec", "-i", "-e", "MYSQL_PWD", containerId, "sh", "-c", ClientScript],
-                stopping, standardInput: sql, environment: new Dictionary<string, string> { ["MYSQL_PWD"] = password });
+            // Asked on every attempt: until the container runs, it may be on no network yet.
+            var gateways = await GatewaysAsync(container, stopping);
+            var (exitCode, output) = gateways.Count == 0
+                ? (-1, $"the container {container} is on no Docker network with an IPv4 gateway")
+                : await DockerCli.RunAsync(["exec", "-i", "-e", "MYSQL_PWD", container, "sh", "-c", ClientScript],
+                    stopping, standardInput: GrantSql(gateways, password), environment: new Dictionary<string, string> { ["MYSQL_PWD"] = password });
             if (exitCode == 0)
             {
                 logger.LogInformation("Root may log in over the network from {Hosts} (this host) only", string.Join(", ", gateways));
                 return;
             }
-            // Until the server takes connections on its socket, the client fails; a replaced container has its own watch.
-            var stillThisContainer = notifications.TryGetCurrentState(server.Name, out var state)
-                && state.Snapshot.State?.Text == KnownResourceStates.Running && DockerCli.ContainerId(state.Snapshot) == containerId;
-            if (!stillThisContainer || DateTime.UtcNow > deadline)
+            // Until the server takes connections on its socket, the client fails; a container that stopped gets its grant when it runs again.
+            var stillRunning = notifications.TryGetCurrentState(server.Name, out var state) && state.Snapshot.State?.Text == KnownResourceStates.Running;
+            if (!stillRunning || DateTime.UtcNow > deadline)
             {
                 logger.LogError("Root's login for this host could not be made: {Output}", output.Trim());
                 return;
@@ -98,10 +90,10 @@ internal static class MySqlRootLogin
     }
 
     // The host's connections arrive from the gateway of the network the engine routes them into.
-    private static async Task<IReadOnlyList<string>> GatewaysAsync(string containerId, CancellationToken stopping)
+    private static async Task<IReadOnlyList<string>> GatewaysAsync(string container, CancellationToken stopping)
     {
         var (exitCode, output) = await DockerCli.RunAsync(
-            ["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.Gateway}} {{end}}", containerId], stopping);
+            ["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.Gateway}} {{end}}", container], stopping);
         return exitCode != 0
             ? []
             : output.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

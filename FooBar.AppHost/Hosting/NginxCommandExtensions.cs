@@ -8,6 +8,9 @@ public static class NginxCommandExtensions
 {
     public const string ReloadCommandName = "reload-config";
 
+    // The resource snapshot property in which Aspire reports a container's id.
+    private const string ContainerIdProperty = "container.id";
+
     /// <summary>
     /// Adds a "Reload configuration" command to the dashboard: re-renders the templates, has nginx check
     /// them and, only if they are valid, reloads its workers gracefully (no request is dropped).
@@ -17,7 +20,7 @@ public static class NginxCommandExtensions
         {
             var notifications = context.Services.GetRequiredService<ResourceNotificationService>();
             if (!notifications.TryGetCurrentState(context.ResourceName, out var state)
-                || DockerCli.ContainerId(state.Snapshot) is not { } containerId)
+                || state.Snapshot.Properties.FirstOrDefault(p => p.Name == ContainerIdProperty)?.Value is not string containerId)
             {
                 return CommandResults.Failure("The nginx container is not running.");
             }

@@ -40,19 +40,19 @@ public static class DockerEngine
     /// Runs <paramref name="command"/> in a running container; <paramref name="environment"/> is passed in through the CLI's
     /// own environment (<c>-e NAME</c>), so secrets stay out of command lines.
     /// </summary>
-    public static Task<CommandResult> ExecAsync(string containerId, IEnumerable<string> command, IReadOnlyDictionary<string, string>? environment = null) =>
+    public static Task<CommandResult> ExecAsync(string container, IEnumerable<string> command, IReadOnlyDictionary<string, string>? environment = null) =>
         HostCommand.RunAsync("docker",
-            ["exec", .. (environment ?? new Dictionary<string, string>()).Keys.SelectMany(name => new[] { "-e", name }), containerId, .. command],
+            ["exec", .. (environment ?? new Dictionary<string, string>()).Keys.SelectMany(name => new[] { "-e", name }), container, .. command],
             environment: environment);
 
     /// <summary>The container's address on each of its networks, with the network's prefix length and gateway.</summary>
-    public static async Task<IReadOnlyList<ContainerNetworkAddress>> NetworkAddressesAsync(string containerId)
+    public static async Task<IReadOnlyList<ContainerNetworkAddress>> NetworkAddressesAsync(string container)
     {
         var (exitCode, output) = await RunAsync("docker",
-            ["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.IPPrefixLen}} {{.Gateway}}\n{{end}}", containerId]);
+            ["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.IPPrefixLen}} {{.Gateway}}\n{{end}}", container]);
         if (exitCode != 0)
         {
-            throw new InvalidOperationException($"The container {containerId} could not be inspected: {output.Trim()}");
+            throw new InvalidOperationException($"The container {container} could not be inspected: {output.Trim()}");
         }
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(line => line.Split(' '))

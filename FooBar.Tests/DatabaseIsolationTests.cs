@@ -21,6 +21,15 @@ public sealed class DatabaseIsolationTests(StackFixture stack, ITestOutputHelper
         var mysql = Assert.Single(await DockerEngine.NetworkAddressesAsync(stack.ContainerName("mysql")));
         var publishedPort = stack.App.GetEndpoint("mysql", "tcp").Port;
 
+        // This host reaches both: its connections to a container are its own output, which the firewall rule never sees.
+        foreach (var (address, port) in new[] { (IPAddress.Loopback, publishedPort), (mysql.Address, MySqlPort) })
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            await socket.ConnectAsync(address, port, timeout.Token);
+            output.WriteLine($"{address}:{port} from this host: Connected");
+        }
+
         // A neighbour that routes MySQL's Docker network through this host, as another machine on its LAN could.
         await using (var machine = await OtherMachine.CreateAsync(mysql.Subnet))
         {

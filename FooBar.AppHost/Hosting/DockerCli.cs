@@ -53,8 +53,15 @@ internal static class DockerCli
                 var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
                 if (standardInput is not null)
                 {
-                    await process.StandardInput.WriteAsync(standardInput.AsMemory(), timeout.Token);
-                    process.StandardInput.Close();
+                    try
+                    {
+                        await process.StandardInput.WriteAsync(standardInput.AsMemory(), timeout.Token);
+                        process.StandardInput.Close();
+                    }
+                    catch (IOException)
+                    {
+                        // The CLI exited without reading (no such container, say): its exit code and output say why.
+                    }
                 }
                 await process.WaitForExitAsync(timeout.Token);
                 return (process.ExitCode, await stdout + await stderr);

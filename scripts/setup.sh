@@ -84,8 +84,8 @@ container_isolation() {
   if ! iptables -S DOCKER-USER >/dev/null 2>&1; then
     log "  skipped: no DOCKER-USER chain, so this engine does not manage iptables and there is no chain it would evaluate first"; return
   fi
-  local rule added=0
-  # Inserted in reverse, so that they end up in the order written, ahead of DOCKER-USER's final RETURN.
+  local rule i added=0
+  # At the top, ahead of DOCKER-USER's final RETURN; in reverse, so that a fresh chain lists them as written.
   for ((i = ${#isolation_rules[@]} - 1; i >= 0; i--)); do
     read -ra rule <<<"${isolation_rules[i]}"
     if ! iptables -C DOCKER-USER "${rule[@]}" -m comment --comment "$isolation_comment" -j DROP 2>/dev/null; then

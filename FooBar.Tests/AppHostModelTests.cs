@@ -70,6 +70,20 @@ public sealed class AppHostModelTests
         Assert.EndsWith($"{Path.DirectorySeparatorChar}FooBar.Web", web.Annotations.OfType<ExecutableAnnotation>().Single().Command);
     }
 
+    [Fact]
+    public async Task Web_is_restarted_after_a_crash_waiting_1_2_4_8_16_then_30_seconds_and_counting_again_after_a_healthy_minute()
+    {
+        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+
+        var web = appHost.Resources.OfType<ProjectResource>().Single();
+        var restart = Assert.Single(web.Annotations.OfType<RestartOnCrashAnnotation>());
+
+        Assert.Equal([1, 2, 4, 8, 16, 30, 30], Enumerable.Range(1, 7).Select(attempt => restart.DelayBefore(attempt).TotalSeconds));
+        Assert.Equal(TimeSpan.FromMinutes(1), restart.ResetAfter);
+        // "Healthy for a minute" needs a health check to tell.
+        Assert.NotEmpty(web.Annotations.OfType<HealthCheckAnnotation>());
+    }
+
     [Theory]
     [InlineData(new string[0], "Development", "parentbased_always_on", "1", "all")]
     [InlineData(new[] { "--FooBar:Profile=Production" }, "Production", "parentbased_traceidratio", "0.01", "sampled")]

@@ -84,6 +84,30 @@ public sealed class AppHostModelTests
         Assert.NotEmpty(web.Annotations.OfType<HealthCheckAnnotation>());
     }
 
+    [Fact]
+    public async Task Web_s_Stop_Restart_and_Rebuild_commands_tell_the_supervisor_that_a_person_stopped_it()
+    {
+        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+        var web = appHost.Resources.OfType<ProjectResource>().Single();
+        await using var app = await appHost.BuildAsync();
+        // Aspire adds these when it prepares the resource to run; here, stand-ins in their place.
+        var names = new[] { KnownResourceCommands.StopCommand, KnownResourceCommands.RestartCommand, KnownResourceCommands.RebuildCommand, KnownResourceCommands.StartCommand };
+        var commands = names.Select(name => new ResourceCommandAnnotation(name, name, _ => ResourceCommandState.Enabled,
+            _ => Task.FromResult(CommandResults.Success()), null, null, null, null, null, false)).ToList();
+        foreach (var command in commands)
+        {
+            web.Annotations.Add(command);
+        }
+
+        await app.Services.GetRequiredService<Aspire.Hosting.Eventing.IDistributedApplicationEventing>().PublishAsync(new BeforeResourceStartedEvent(web, app.Services));
+
+        var now = web.Annotations.OfType<ResourceCommandAnnotation>().ToDictionary(c => c.Name);
+        Assert.Equal(names.Order(), now.Keys.Order());
+        // Each command that stops the process now goes through the supervisor first; Start is left as it was.
+        Assert.All(commands.SkipLast(1), command => Assert.NotSame(command, now[command.Name]));
+        Assert.Same(commands[^1], now[KnownResourceCommands.StartCommand]);
+    }
+
     [Theory]
     [InlineData(new string[0], "Development", "parentbased_always_on", "1", "all")]
     [InlineData(new[] { "--FooBar:Profile=Production" }, "Production", "parentbased_traceidratio", "0.01", "sampled")]

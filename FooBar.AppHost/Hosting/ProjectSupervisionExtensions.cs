@@ -12,7 +12,7 @@ public static class ProjectSupervisionExtensions
     /// Restarts the project when its process exits without anyone asking (a crash, an out-of-memory kill,
     /// <c>kill -9</c>): after <paramref name="firstDelay"/> (1 s), then twice as long after each further exit, up to
     /// <paramref name="maxDelay"/> (30 s); once an instance has been healthy for <paramref name="resetAfter"/> (1 min),
-    /// its next exit counts as the first again. Each restart is written to the resource's console log in the dashboard,
+    /// or a person has started it, its next exit counts as the first again. Each restart is written to the resource's console log in the dashboard,
     /// with the exit code and the attempt number. A stop from the dashboard's (or the API's) Stop, Restart or Rebuild
     /// command is a person's decision: the project then stays stopped until someone starts it.
     /// </summary>
@@ -50,20 +50,27 @@ public static class ProjectSupervisionExtensions
         // One restart at a time: an exit reported while one is under way waits for it, then finds out whether it still applies.
         private readonly SemaphoreSlim _restarting = new(1, 1);
         private volatile bool _stopRequested;
+        private volatile bool _restartingNow;
         private int _attempt;
-        private DateTime? _healthySince;
+        // When the running instance became healthy (Environment.TickCount64), 0 while it has not.
+        private long _healthySince;
 
         public Task OnStartingAsync(IResource resource)
         {
             // Aspire adds its lifecycle commands when it prepares the resource, just before the first start.
             WrapStoppingCommands(resource);
             _stopRequested = false;
+            if (!_restartingNow)
+            {
+                // A person started it: its next crash counts as the first.
+                _attempt = 0;
+            }
             return Task.CompletedTask;
         }
 
         public Task OnHealthyAsync()
         {
-            _healthySince = DateTime.UtcNow;
+            Interlocked.Exchange(ref _healthySince, Environment.TickCount64);
             return Task.CompletedTask;
         }
 
@@ -80,11 +87,11 @@ public static class ProjectSupervisionExtensions
                 _attempt = 0;
                 return Task.CompletedTask;
             }
-            if (_healthySince is { } since && DateTime.UtcNow - since >= policy.ResetAfter)
+            var healthySince = Interlocked.Exchange(ref _healthySince, 0);
+            if (healthySince != 0 && TimeSpan.FromMilliseconds(Environment.TickCount64 - healthySince) >= policy.ResetAfter)
             {
                 _attempt = 0;
             }
-            _healthySince = null;
             // Not awaited: this handler runs inside Aspire's processing of the resource's state changes.
             _ = RestartAsync(e.ResourceEvent.ResourceId, e.ResourceEvent.Snapshot.ExitCode, e.Services, stopping);
             return Task.CompletedTask;
@@ -112,7 +119,16 @@ public static class ProjectSupervisionExtensions
                         {
                             return;
                         }
-                        var result = await commands.ExecuteCommandAsync(resourceId, KnownResourceCommands.StartCommand, stopping);
+                        ExecuteCommandResult result;
+                        _restartingNow = true;
+                        try
+                        {
+                            result = await commands.ExecuteCommandAsync(resourceId, KnownResourceCommands.StartCommand, stopping);
+                        }
+                        finally
+                        {
+                            _restartingNow = false;
+                        }
                         if (result.Success)
                         {
                             return;

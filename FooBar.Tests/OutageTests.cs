@@ -82,9 +82,12 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
     public async Task With_the_app_down_pages_answer_502_within_a_second_with_Retry_After_and_say_the_app_did_not_receive_the_request()
     {
         using var site = stack.CreateSiteClient();
+        Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(1))).Status);
         await stack.ExecuteCommandAsync("web", KnownResourceCommands.StopCommand);
         try
         {
+            // The command returns once the process has ended; the dashboard hears of it a moment later.
+            var web = await stack.App.ResourceNotifications.WaitForResourceAsync("web", e => IsStopped(e.Snapshot)).WaitAsync(TimeSpan.FromSeconds(30));
             // A form sent while the app is down is the case that matters: nothing of it was saved.
             foreach (var request in new[] { new HttpRequestMessage(HttpMethod.Get, "/posts"),
                          new HttpRequestMessage(HttpMethod.Post, "/posts/new") { Content = new FormUrlEncodedContent([new("Input.Title", "lost?")]) } })
@@ -93,6 +96,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
                 using var response = await site.SendAsync(request);
                 var elapsed = clock.Elapsed;
                 var page = await response.ReadHtmlAsync();
+                output.WriteLine($"with the app down, {request.Method} {request.RequestUri}: {(int)response.StatusCode} after {elapsed.TotalMilliseconds:0} ms");
 
                 Assert.True(response.StatusCode == HttpStatusCode.BadGateway, $"{request.Method} {request.RequestUri} answered {(int)response.StatusCode}");
                 Assert.True(elapsed < TimeSpan.FromSeconds(1), $"nginx answered after {elapsed.TotalSeconds:0.00} s");
@@ -103,8 +107,6 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
             // nginx itself is fine, and says so; the dashboard shows web stopped, with no health to report.
             using var health = await site.GetAsync("/nginx/health");
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-            Assert.True(stack.App.ResourceNotifications.TryGetCurrentState("web", out var web), "web has no state");
-            Assert.True(IsStopped(web.Snapshot), $"web is {web.Snapshot.State?.Text}");
             Assert.Null(web.Snapshot.HealthStatus);
         }
         finally
@@ -186,6 +188,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
     public async Task The_app_stopped_with_the_Stop_command_stays_stopped()
     {
         using var site = stack.CreateSiteClient();
+        Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(1))).Status);
         await stack.ExecuteCommandAsync("web", KnownResourceCommands.StopCommand);
         try
         {

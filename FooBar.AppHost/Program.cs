@@ -20,6 +20,8 @@ var web = builder.AddProject<Projects.FooBar_Web>("web")
     .WithReference(webLogin, connectionName: "foobardb")
     .WaitFor(webLogin)
     .WithHttpHealthCheck("/health")
+    // One instance and no second to take over: if it crashes, start it again (back-off 1 s, 2 s, 4 s … 30 s).
+    .WithRestartOnCrash()
     .WithProfile(profile)
     .WithDashboardLinks();
 

@@ -82,6 +82,42 @@ public sealed class AppHostModelTests
         Assert.Equal("localhost", mysql["MYSQL_ROOT_HOST"]);
     }
 
+    [Fact]
+    public async Task Web_is_restarted_after_a_crash_waiting_1_2_4_8_16_then_30_seconds_and_counting_again_after_a_healthy_minute()
+    {
+        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+
+        var web = appHost.Resources.OfType<ProjectResource>().Single();
+        var restart = Assert.Single(web.Annotations.OfType<RestartOnCrashAnnotation>());
+
+        Assert.Equal([1, 2, 4, 8, 16, 30, 30], Enumerable.Range(1, 7).Select(attempt => restart.DelayBefore(attempt).TotalSeconds));
+        Assert.Equal(TimeSpan.FromMinutes(1), restart.ResetAfter);
+        // "Healthy for a minute" needs a health check to tell.
+        Assert.NotEmpty(web.Annotations.OfType<HealthCheckAnnotation>());
+    }
+
+    [Fact]
+    public async Task Web_s_Stop_Restart_and_Rebuild_commands_tell_the_supervisor_that_a_person_stopped_it()
+    {
+        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+        var web = appHost.Resources.OfType<ProjectResource>().Single();
+        await using var app = await appHost.BuildAsync();
+        // Aspire adds these when it prepares the resource to run; here, stand-ins in their place.
+        var names = new[] { KnownResourceCommands.StopCommand, KnownResourceCommands.RestartCommand, KnownResourceCommands.RebuildCommand, KnownResourceCommands.StartCommand };
+        var commands = names.Select(name => new ResourceCommandAnnotation(name, name, _ => ResourceCommandState.Enabled,
+            _ => Task.FromResult(CommandResults.Success()), null, null, null, null, null, false)).ToList();
+        foreach (var command in commands)
+        {
+            web.Annotations.Add(command);
+        }
+
+        await app.Services.GetRequiredService<Aspire.Hosting.Eventing.IDistributedApplicationEventing>().PublishAsync(new BeforeResourceStartedEvent(web, app.Services));
+
+        // Each command that stops the process now goes through the supervisor first, in its place; Start is left as it was.
+        Assert.All(commands.SkipLast(1), command => Assert.DoesNotContain(command, web.Annotations));
+        Assert.Contains(commands[^1], web.Annotations);
+    }
+
     [Theory]
     [InlineData(new string[0], "Development", "parentbased_always_on", "1", "all")]
     [InlineData(new[] { "--FooBar:Profile=Production" }, "Production", "parentbased_traceidratio", "0.01", "sampled")]

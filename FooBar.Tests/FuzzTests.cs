@@ -29,7 +29,7 @@ public sealed partial class FuzzTests(StackFixture stack, ITestOutputHelper outp
     [
         "/", "/posts", "/posts/1", "/posts/2", "/posts/new", "/journey", "/fortunes", "/posts/999999999", "/posts/99999999999999999999",
         "/posts/-1", "/posts/abc", "/Error", "/Error/500", "/Error/503", "/Error/404", "/error/405", "/Error/abc", "/health", "/alive",
-        "/nginx/health", "/_errors/50x.html", "/css/site.css", "/js/journey.js", "/favicon.ico", "/../../etc/passwd",
+        "/nginx/health", "/_errors/app-unreachable.html", "/css/site.css", "/js/journey.js", "/favicon.ico", "/../../etc/passwd",
         "/%2e%2e/%2e%2e/etc/passwd", "/posts/..%2f..%2fetc%2fpasswd", "/%00", "/posts/%00", "/%ZZ", "//posts", "/posts/1;x",
         "/Pages/Index.cshtml", "/FooBar.Web.dll", "/appsettings.json", "/%C3%BCn%C3%AFcode", "/posts/new/extra", "/.git/config",
     ];

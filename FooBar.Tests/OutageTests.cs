@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.RegularExpressions;
 using FooBar.Tests.Infrastructure;
 using MySqlConnector;
 using Xunit.Abstractions;
@@ -8,7 +9,8 @@ namespace FooBar.Tests;
 
 /// <summary>
 /// The single server's failure modes, on a stack of their own: with MySQL down the pages that need it say
-/// so quickly, with the app down nginx says so itself, and static files are served throughout.
+/// so quickly, with the app down nginx says so itself, a crashed app is started again, and static files are
+/// served throughout.
 /// </summary>
 [Collection(OutageCollection.Name)]
 public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper output)
@@ -67,6 +69,138 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
             Assert.True(elapsed < TimeSpan.FromSeconds(2), $"nginx answered after {elapsed.TotalSeconds:0.0} s");
             Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
             Assert.Equal(HttpStatusCode.OK, stylesheet.StatusCode);
+        }
+        finally
+        {
+            await stack.ExecuteCommandAsync("web", KnownResourceCommands.StartCommand);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(2))).Status);
+    }
+
+    [Fact]
+    public async Task With_the_app_down_pages_answer_502_within_a_second_with_Retry_After_and_say_the_app_did_not_receive_the_request()
+    {
+        using var site = stack.CreateSiteClient();
+        Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(1))).Status);
+        await stack.ExecuteCommandAsync("web", KnownResourceCommands.StopCommand);
+        try
+        {
+            // The command returns once the process has ended; the dashboard hears of it a moment later.
+            var web = await stack.App.ResourceNotifications.WaitForResourceAsync("web", e => IsStopped(e.Snapshot)).WaitAsync(TimeSpan.FromSeconds(30));
+            // A form sent while the app is down is the case that matters: nothing of it was saved.
+            foreach (var request in new[] { new HttpRequestMessage(HttpMethod.Get, "/posts"),
+                         new HttpRequestMessage(HttpMethod.Post, "/posts/new") { Content = new FormUrlEncodedContent([new("Input.Title", "lost?")]) } })
+            {
+                var clock = Stopwatch.StartNew();
+                using var response = await site.SendAsync(request);
+                var elapsed = clock.Elapsed;
+                var page = await response.ReadHtmlAsync();
+                output.WriteLine($"with the app down, {request.Method} {request.RequestUri}: {(int)response.StatusCode} after {elapsed.TotalMilliseconds:0} ms");
+
+                Assert.True(response.StatusCode == HttpStatusCode.BadGateway, $"{request.Method} {request.RequestUri} answered {(int)response.StatusCode}");
+                Assert.True(elapsed < TimeSpan.FromSeconds(1), $"nginx answered after {elapsed.TotalSeconds:0.00} s");
+                Assert.Equal(TimeSpan.FromSeconds(10), response.Headers.RetryAfter?.Delta);
+                Assert.Contains("the app did not receive your request", Text(page.QuerySelector(".error-message")));
+            }
+
+            // nginx itself is fine, and says so; the dashboard shows web stopped, with no health to report.
+            using var health = await site.GetAsync("/nginx/health");
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+            Assert.Null(web.Snapshot.HealthStatus);
+        }
+        finally
+        {
+            await stack.ExecuteCommandAsync("web", KnownResourceCommands.StartCommand);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(2))).Status);
+    }
+
+    [Fact]
+    public async Task A_hung_app_gets_504_after_ten_seconds_with_a_page_saying_it_may_have_received_the_request()
+    {
+        using var site = stack.CreateSiteClient();
+        Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(1))).Status);
+        var pid = stack.ProcessId("web");
+        // SIGSTOP: the process lives on but does nothing, as a deadlocked app would; its socket still accepts connections.
+        await SignalAsync("STOP", pid);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            using var response = await site.GetAsync("/posts");
+            var elapsed = clock.Elapsed;
+            var page = await response.ReadHtmlAsync();
+            output.WriteLine($"a hung app: nginx answered {(int)response.StatusCode} after {elapsed.TotalSeconds:0.0} s");
+
+            Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+            // nginx's proxy read timeout.
+            Assert.InRange(elapsed, TimeSpan.FromSeconds(9.5), TimeSpan.FromSeconds(12));
+            Assert.Equal(TimeSpan.FromSeconds(10), response.Headers.RetryAfter?.Delta);
+            Assert.Equal("The site is temporarily unavailable", page.QuerySelector("h1")?.TextContent);
+            var message = Text(page.QuerySelector(".error-message"));
+            Assert.Contains("may have received your request", message);
+            Assert.Contains("check whether it was saved before you send it again", message);
+        }
+        finally
+        {
+            await SignalAsync("CONT", pid);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(1))).Status);
+        // A hung app is not restarted: only an exit is.
+        Assert.Equal(pid, stack.ProcessId("web"));
+    }
+
+    [Fact]
+    public async Task After_a_SIGKILL_the_app_is_restarted_and_the_site_answers_again_within_ten_seconds()
+    {
+        using var site = stack.CreateSiteClient();
+        Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(1))).Status);
+        var killed = stack.ProcessId("web");
+        using var watch = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var exited = stack.App.ResourceNotifications.WaitForResourceAsync("web", e => IsStopped(e.Snapshot), watch.Token);
+
+        var clock = Stopwatch.StartNew();
+        using (var process = Process.GetProcessById(killed))
+        {
+            // SIGKILL, as the kernel's out-of-memory killer or a crash would end it: no clean shutdown, its socket file left behind.
+            process.Kill();
+        }
+        var down = await exited;
+        var (status, _) = await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
+        var elapsed = clock.Elapsed;
+        output.WriteLine($"after SIGKILL the dashboard showed web {down.Snapshot.State?.Text} (exit code {down.Snapshot.ExitCode}, " +
+            $"health {down.Snapshot.HealthStatus?.ToString() ?? "none"}); the site answered 200 again after {elapsed.TotalSeconds:0.0} s");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(elapsed < TimeSpan.FromSeconds(10), $"the site answered 200 again only after {elapsed.TotalSeconds:0.0} s");
+        Assert.NotEqual(0, down.Snapshot.ExitCode);
+        Assert.Null(down.Snapshot.HealthStatus);
+        Assert.NotEqual(killed, stack.ProcessId("web"));
+        // The restart is in web's console log in the dashboard, with the exit code and the attempt number.
+        var restarts = (await stack.LogLinesAsync("web")).Where(line => Regex.IsMatch(line, @"Exited unexpectedly with exit code -?\d+; restart attempt \d+ in")).ToList();
+        output.WriteLine(string.Join("\n", restarts));
+        Assert.NotEmpty(restarts);
+    }
+
+    [Fact]
+    public async Task The_app_stopped_with_the_Stop_command_stays_stopped()
+    {
+        using var site = stack.CreateSiteClient();
+        Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(1))).Status);
+        await stack.ExecuteCommandAsync("web", KnownResourceCommands.StopCommand);
+        try
+        {
+            await stack.App.ResourceNotifications.WaitForResourceAsync("web", e => IsStopped(e.Snapshot)).WaitAsync(TimeSpan.FromSeconds(30));
+            // Longer than the first four waits before a restart (1 s, 2 s, 4 s, 8 s): a restart would have begun by now.
+            var states = await StatesAsync("web", TimeSpan.FromSeconds(15));
+            output.WriteLine($"web's states in the 15 s after the stop: {string.Join(", ", states)}");
+
+            // Every start, the supervisor's too, is announced as Starting.
+            Assert.DoesNotContain(KnownResourceStates.Starting, states);
+            using var response = await site.GetAsync("/posts");
+            Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         }
         finally
         {
@@ -169,6 +303,40 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
             query.Parameters.AddWithValue("@id", id);
             Assert.Equal(title, await query.ExecuteScalarAsync() as string);
         }
+    }
+
+    // Every state the dashboard is told a resource is in, for a while, starting with its current one.
+    private async Task<List<string?>> StatesAsync(string resourceName, TimeSpan duration)
+    {
+        var states = new List<string?>();
+        using var window = new CancellationTokenSource(duration);
+        try
+        {
+            await foreach (var e in stack.App.ResourceNotifications.WatchAsync(window.Token))
+            {
+                if (e.Resource.Name == resourceName && states.LastOrDefault() != e.Snapshot.State?.Text)
+                {
+                    states.Add(e.Snapshot.State?.Text);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (window.IsCancellationRequested)
+        {
+        }
+        return states;
+    }
+
+    private static bool IsStopped(CustomResourceSnapshot snapshot) => KnownResourceStates.TerminalStates.Contains(snapshot.State?.Text);
+
+    // A page's sentence as a reader sees it, whatever the line breaks in the HTML.
+    private static string Text(AngleSharp.Dom.IElement? element) => Regex.Replace(element?.TextContent ?? "", @"\s+", " ").Trim();
+
+    // Signals the process can neither catch nor ignore, such as STOP and CONT, through kill(1).
+    private static async Task SignalAsync(string signal, int pid)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {pid}");
+        await kill.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, kill.ExitCode);
     }
 
     private static async Task ExecuteAsync(MySqlConnection db, string sql)

@@ -60,5 +60,7 @@ app.MapDefaultEndpoints();
 
 // nginx connects to the Unix socket the AppHost may add to the listen URLs, from its own user: let it.
 app.Lifetime.ApplicationStarted.Register(() => UnixSockets.AllowOtherUsers(app.Urls));
+// A socket file left by an instance that was killed would stop Kestrel from listening: remove it if nothing answers on it.
+UnixSockets.RemoveAbandoned((app.Configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
 app.Run();

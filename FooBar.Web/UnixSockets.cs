@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+
 namespace FooBar.Web;
 
 /// <summary>The Unix sockets the app listens on (URLs of the form <c>http://unix:/path</c>).</summary>
@@ -24,6 +26,31 @@ public static class UnixSockets
             File.SetUnixFileMode(socket,
                 UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite
                 | UnixFileMode.OtherRead | UnixFileMode.OtherWrite);
+        }
+    }
+
+    /// <summary>
+    /// Removes the socket files among <paramref name="urls"/> that nothing listens on any more: a killed instance
+    /// leaves its socket behind, and Kestrel will not bind over an existing file. A socket that answers belongs to a
+    /// running instance and is left alone, so that Kestrel reports the clash.
+    /// </summary>
+    public static void RemoveAbandoned(IEnumerable<string> urls)
+    {
+        if (!Socket.OSSupportsUnixDomainSockets)
+        {
+            return;
+        }
+        foreach (var socket in Listening(urls).Where(File.Exists))
+        {
+            using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                probe.Connect(new UnixDomainSocketEndPoint(socket));
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)
+            {
+                File.Delete(socket);
+            }
         }
     }
 }

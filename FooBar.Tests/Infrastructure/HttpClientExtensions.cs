@@ -34,10 +34,11 @@ public static class HttpClientExtensions
 
     /// <summary>
     /// GETs <paramref name="path"/> until it answers <paramref name="wanted"/> or <paramref name="timeout"/> has passed,
-    /// and returns the last answer: for a stack coming back after something was stopped or started.
+    /// and returns the last answer: for a stack coming back after something was stopped or started. It asks every
+    /// <paramref name="interval"/> (half a second unless told).
     /// </summary>
     public static async Task<(HttpStatusCode Status, string Body)> WaitForStatusAsync(this HttpClient client, string path,
-        HttpStatusCode wanted, TimeSpan timeout)
+        HttpStatusCode wanted, TimeSpan timeout, TimeSpan? interval = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
@@ -48,7 +49,7 @@ public static class HttpClientExtensions
             {
                 return answer;
             }
-            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            await Task.Delay(interval ?? TimeSpan.FromMilliseconds(500));
         }
     }
 }

@@ -127,6 +127,13 @@ public class StackFixture : IAsyncLifetime
             ? state.ResourceId
             : throw new InvalidOperationException($"{resourceName} has no container.");
 
+    /// <summary>The id of the process Aspire runs for the project <paramref name="resourceName"/>, from its resource snapshot.</summary>
+    public int ProcessId(string resourceName) =>
+        App.ResourceNotifications.TryGetCurrentState(resourceName, out var state)
+        && state.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
+            ? Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"{resourceName} has no running process.");
+
     /// <summary>Everything a resource has written to its console so far.</summary>
     public async Task<List<string>> LogLinesAsync(string resourceName)
     {

@@ -8,9 +8,6 @@ public static class NginxCommandExtensions
 {
     public const string ReloadCommandName = "reload-config";
 
-    // The resource snapshot property in which Aspire reports a container's id.
-    private const string ContainerIdProperty = "container.id";
-
     /// <summary>
     /// Adds a "Reload configuration" command to the dashboard: re-renders the templates, has nginx check
     /// them and, only if they are valid, reloads its workers gracefully (no request is dropped).
@@ -20,14 +17,16 @@ public static class NginxCommandExtensions
         {
             var notifications = context.Services.GetRequiredService<ResourceNotificationService>();
             if (!notifications.TryGetCurrentState(context.ResourceName, out var state)
-                || state.Snapshot.Properties.FirstOrDefault(p => p.Name == ContainerIdProperty)?.Value is not string containerId)
+                || state.Snapshot.State?.Text != KnownResourceStates.Running)
             {
                 return CommandResults.Failure("The nginx container is not running.");
             }
 
+            // By name (the resource id), as MySqlRootLogin does: DCP keeps it across a stop and start, while the
+            // snapshot's container.id may still be the old container's.
             // The entrypoint renders the templates again with the container's environment before `nginx -t`.
             var (exitCode, output) = await DockerCli.RunAsync(
-                ["exec", containerId, "sh", "-c", "/docker-entrypoint.sh nginx -t -q && nginx -s reload"], context.CancellationToken);
+                ["exec", state.ResourceId, "sh", "-c", "/docker-entrypoint.sh nginx -t -q && nginx -s reload"], context.CancellationToken);
             return exitCode == 0 ? CommandResults.Success() : CommandResults.Failure(output.Trim());
         },
         new CommandOptions

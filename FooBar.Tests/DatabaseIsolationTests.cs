@@ -18,7 +18,7 @@ public sealed class DatabaseIsolationTests(StackFixture stack, ITestOutputHelper
     [Fact]
     public async Task Another_machine_reaches_neither_the_MySQL_container_nor_its_published_port_and_the_stack_keeps_working()
     {
-        var mysql = Assert.Single(await DockerEngine.NetworkAddressesAsync(stack.ContainerName("mysql")));
+        var mysql = Assert.Single(await DockerEngine.NetworkAddressesAsync(stack.App.ContainerName("mysql")));
         var publishedPort = stack.App.GetEndpoint("mysql", "tcp").Port;
 
         // This host reaches both: its connections to a container are its own output, which the firewall rule never sees.
@@ -54,35 +54,26 @@ public sealed class DatabaseIsolationTests(StackFixture stack, ITestOutputHelper
         using var site = stack.CreateSiteClient();
         using var page = await site.GetAsync("/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        await using var db = await stack.OpenDatabaseAsync("foobardb-web");
-        await using var query = new MySqlCommand("SELECT COUNT(*) FROM posts", db);
-        Assert.True(Convert.ToInt64(await query.ExecuteScalarAsync()) >= 0);
+        await using var db = await stack.Database.OpenAsync("foobardb-web");
+        Assert.True(await db.ScalarAsync<long>("SELECT COUNT(*) FROM posts") >= 0);
     }
 
     [Fact]
     public async Task Root_and_the_app_user_log_in_from_this_host_and_from_no_other_address()
     {
-        var container = stack.ContainerName("mysql");
+        var container = stack.App.ContainerName("mysql");
         var mysql = Assert.Single(await DockerEngine.NetworkAddressesAsync(container));
         var thisHost = mysql.Gateway.ToString();
 
         // From this host (through the published port, arriving from the network's gateway) both log in:
         // the AppHost set everything up as root, and the app runs as its own user.
-        await using var root = await stack.OpenDatabaseAsync("mysql");
-        await using var app = await stack.OpenDatabaseAsync("foobardb-web");
-        Assert.Equal($"root@{thisHost}", await ScalarAsync(root, "SELECT CURRENT_USER()"));
-        Assert.Equal($"foobar_web@{thisHost}", await ScalarAsync(app, "SELECT CURRENT_USER()"));
+        await using var root = await stack.Database.OpenAsync("mysql");
+        await using var app = await stack.Database.OpenAsync("foobardb-web");
+        Assert.Equal($"root@{thisHost}", await root.ScalarAsync<string>("SELECT CURRENT_USER()"));
+        Assert.Equal($"foobar_web@{thisHost}", await app.ScalarAsync<string>("SELECT CURRENT_USER()"));
 
         // No login for any host ('%'), none left from an earlier network; root's other one is the container's socket.
-        var accounts = new List<string>();
-        await using (var command = new MySqlCommand("SELECT CONCAT(User, '@', Host) FROM mysql.user WHERE User IN ('root', 'foobar_web') ORDER BY 1", root))
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                accounts.Add(reader.GetString(0));
-            }
-        }
+        var accounts = await root.RowsAsync("SELECT CONCAT(User, '@', Host) FROM mysql.user WHERE User IN ('root', 'foobar_web')", row => row.GetString(0));
         Assert.Equal(new[] { $"foobar_web@{thisHost}", $"root@{thisHost}", "root@localhost" }.Order(), accounts.Order());
 
         // From another address, with the right passwords: MySQL's own container, over TCP to itself.
@@ -100,11 +91,5 @@ public sealed class DatabaseIsolationTests(StackFixture stack, ITestOutputHelper
             // 1130: the server refuses the host before it looks at the password.
             Assert.Contains("1130", attempt.Output);
         }
-    }
-
-    private static async Task<string?> ScalarAsync(MySqlConnection connection, string sql)
-    {
-        await using var command = new MySqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync() as string;
     }
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using FooBar.Tests.Infrastructure;
-using MySqlConnector;
 
 namespace FooBar.Tests;
 
@@ -12,12 +11,7 @@ public sealed class DatabaseTests(StackFixture stack)
     public async Task A_row_written_to_MySQL_is_shown_on_the_next_page_view()
     {
         var title = $"Written by the test {Guid.NewGuid():N}";
-        await using (var db = await stack.OpenDatabaseAsync())
-        {
-            await using var insert = new MySqlCommand("INSERT INTO posts (author, title, body) VALUES ('tests', @title, 'round trip')", db);
-            insert.Parameters.AddWithValue("@title", title);
-            Assert.Equal(1, await insert.ExecuteNonQueryAsync());
-        }
+        await stack.Database.InsertPostAsync(title, "round trip");
 
         using var site = stack.CreateSiteClient();
         var html = await site.GetStringAsync("/");
@@ -32,7 +26,7 @@ public sealed class DatabaseTests(StackFixture stack)
         Assert.NotEmpty(before);
         Assert.Equal(before.Distinct(), before);
 
-        await stack.ExecuteCommandAsync("web", KnownResourceCommands.RestartCommand);
+        await stack.App.ExecuteCommandAsync("web", KnownResourceCommands.RestartCommand);
         await stack.App.ResourceNotifications.WaitForResourceHealthyAsync("web");
 
         Assert.Equal(before, await AppliedMigrationsAsync());
@@ -43,14 +37,7 @@ public sealed class DatabaseTests(StackFixture stack)
 
     private async Task<List<(string Version, DateTime AppliedAt)>> AppliedMigrationsAsync()
     {
-        await using var db = await stack.OpenDatabaseAsync();
-        await using var query = new MySqlCommand("SELECT version, applied_at FROM schema_migrations ORDER BY version", db);
-        await using var reader = await query.ExecuteReaderAsync();
-        var rows = new List<(string, DateTime)>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add((reader.GetString(0), reader.GetDateTime(1)));
-        }
-        return rows;
+        await using var db = await stack.Database.OpenAsync();
+        return await db.RowsAsync("SELECT version, applied_at FROM schema_migrations ORDER BY version", row => (row.GetString(0), row.GetDateTime(1)));
     }
 }

@@ -25,14 +25,14 @@ public sealed class DatabaseUserTests(StackFixture stack)
     [Fact]
     public async Task The_app_user_may_use_its_database_and_nothing_else()
     {
-        await using var db = await stack.OpenDatabaseAsync("foobardb-web");
+        await using var db = await stack.Database.OpenAsync("foobardb-web");
 
         // What the app needs: rows, and the schema of its own database (it runs its own migrations).
-        await ExecuteAsync(db, "CREATE TABLE grant_check (id INT PRIMARY KEY)");
-        await ExecuteAsync(db, "INSERT INTO grant_check VALUES (1)");
-        await ExecuteAsync(db, "UPDATE grant_check SET id = 2");
-        await ExecuteAsync(db, "DELETE FROM grant_check");
-        await ExecuteAsync(db, "ALTER TABLE grant_check ADD COLUMN note TEXT");
+        await db.ExecuteAsync("CREATE TABLE grant_check (id INT PRIMARY KEY)");
+        await db.ExecuteAsync("INSERT INTO grant_check VALUES (1)");
+        await db.ExecuteAsync("UPDATE grant_check SET id = 2");
+        await db.ExecuteAsync("DELETE FROM grant_check");
+        await db.ExecuteAsync("ALTER TABLE grant_check ADD COLUMN note TEXT");
 
         // What it must not do.
         await AssertDeniedAsync(db, "DROP TABLE grant_check");
@@ -42,19 +42,13 @@ public sealed class DatabaseUserTests(StackFixture stack)
         await AssertDeniedAsync(db, "GRANT SELECT ON foobardb.* TO foobar_web");
 
         // Root tidies up: the app user cannot drop tables.
-        await using var root = await stack.OpenDatabaseAsync();
-        await ExecuteAsync(root, "DROP TABLE grant_check");
-    }
-
-    private static async Task ExecuteAsync(MySqlConnection connection, string sql)
-    {
-        await using var command = new MySqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
+        await using var root = await stack.Database.OpenAsync();
+        await root.ExecuteAsync("DROP TABLE grant_check");
     }
 
     private static async Task AssertDeniedAsync(MySqlConnection connection, string sql)
     {
-        var error = await Assert.ThrowsAsync<MySqlException>(() => ExecuteAsync(connection, sql));
+        var error = await Assert.ThrowsAsync<MySqlException>(() => connection.ExecuteAsync(sql));
         Assert.True(error.ErrorCode is MySqlErrorCode.DatabaseAccessDenied or MySqlErrorCode.TableAccessDenied
                 or MySqlErrorCode.SpecifiedAccessDeniedError or MySqlErrorCode.AccessDenied,
             $"'{sql}' failed for another reason than a missing right: {error.ErrorCode} {error.Message}");

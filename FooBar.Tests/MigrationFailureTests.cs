@@ -1,6 +1,5 @@
 using System.Net;
 using FooBar.Tests.Infrastructure;
-using MySqlConnector;
 
 namespace FooBar.Tests;
 
@@ -13,40 +12,30 @@ public sealed class MigrationFailureTests(OutageStackFixture stack)
     [Fact]
     public async Task A_failing_migration_stops_start_up_with_a_clear_error_and_applies_once_fixed()
     {
-        await stack.ExecuteCommandAsync("web", KnownResourceCommands.StopCommand);
+        await stack.App.ExecuteCommandAsync("web", KnownResourceCommands.StopCommand);
         // Make 0002 due again and certain to fail: its table exists, in a shape it did not create.
-        await ExecuteAsRootAsync(
+        await stack.Database.ExecuteAsync(
             "DROP TABLE fortune",
             $"DELETE FROM schema_migrations WHERE version = '{Version}'",
             "CREATE TABLE fortune (squatter INT)");
 
         var started = DateTime.UtcNow;
-        await stack.ExecuteCommandAsync("web", KnownResourceCommands.StartCommand);
+        await stack.App.ExecuteCommandAsync("web", KnownResourceCommands.StartCommand);
         // The run that was just started has ended (not the stop before it).
         var stopped = await stack.App.ResourceNotifications.WaitForResourceAsync("web",
             e => e.Snapshot.StopTimeStamp > started && e.Snapshot.State?.Text is "Exited" or "Finished" or "FailedToStart")
             .WaitAsync(TimeSpan.FromMinutes(2));
 
         Assert.NotEqual(0, stopped.Snapshot.ExitCode);
-        Assert.Contains(await stack.LogLinesAsync("web"),
+        Assert.Contains(await stack.App.LogLinesAsync("web"),
             line => line.Contains($"Migration {Version} failed: Table 'fortune' already exists. Start-up stopped"));
 
         // Fixed, the app starts, applies the migration and serves the page that needs it.
-        await ExecuteAsRootAsync("DROP TABLE fortune");
-        await stack.ExecuteCommandAsync("web", KnownResourceCommands.StartCommand);
+        await stack.Database.ExecuteAsync("DROP TABLE fortune");
+        await stack.App.ExecuteCommandAsync("web", KnownResourceCommands.StartCommand);
         await stack.App.ResourceNotifications.WaitForResourceHealthyAsync("web").WaitAsync(TimeSpan.FromMinutes(2));
         using var site = stack.CreateSiteClient();
         using var fortunes = await site.GetAsync("/fortunes");
         Assert.Equal(HttpStatusCode.OK, fortunes.StatusCode);
-    }
-
-    private async Task ExecuteAsRootAsync(params string[] statements)
-    {
-        await using var db = await stack.OpenDatabaseAsync();
-        foreach (var sql in statements)
-        {
-            await using var command = new MySqlCommand(sql, db);
-            await command.ExecuteNonQueryAsync();
-        }
     }
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
 using FooBar.Tests.Infrastructure;
-using MySqlConnector;
 using Xunit.Abstractions;
 
 namespace FooBar.Tests;
@@ -19,7 +18,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
     public async Task With_MySQL_stopped_pages_answer_503_with_Retry_After_within_two_seconds_and_recover()
     {
         using var site = stack.CreateSiteClient();
-        await stack.ExecuteCommandAsync("mysql", KnownResourceCommands.StopCommand);
+        await stack.App.ExecuteCommandAsync("mysql", KnownResourceCommands.StopCommand);
         try
         {
             foreach (var path in new[] { "/", "/posts", "/posts/1", "/journey", "/fortunes" })
@@ -42,7 +41,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
         }
         finally
         {
-            await stack.ExecuteCommandAsync("mysql", KnownResourceCommands.StartCommand);
+            await stack.App.ExecuteCommandAsync("mysql", KnownResourceCommands.StartCommand);
         }
 
         // Once MySQL is back, the site answers again without anyone restarting anything else.
@@ -53,7 +52,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
     public async Task With_the_app_stopped_nginx_answers_with_its_own_page_and_still_serves_static_files()
     {
         using var site = stack.CreateSiteClient();
-        await stack.ExecuteCommandAsync("web", KnownResourceCommands.StopCommand);
+        await stack.App.ExecuteCommandAsync("web", KnownResourceCommands.StopCommand);
         try
         {
             var clock = Stopwatch.StartNew();
@@ -72,7 +71,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
         }
         finally
         {
-            await stack.ExecuteCommandAsync("web", KnownResourceCommands.StartCommand);
+            await stack.App.ExecuteCommandAsync("web", KnownResourceCommands.StartCommand);
         }
 
         Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(2))).Status);
@@ -83,7 +82,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
     {
         using var site = stack.CreateSiteClient();
         Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(1))).Status);
-        await stack.ExecuteCommandAsync("web", KnownResourceCommands.StopCommand);
+        await stack.App.ExecuteCommandAsync("web", KnownResourceCommands.StopCommand);
         try
         {
             // The command returns once the process has ended; the dashboard hears of it a moment later.
@@ -111,7 +110,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
         }
         finally
         {
-            await stack.ExecuteCommandAsync("web", KnownResourceCommands.StartCommand);
+            await stack.App.ExecuteCommandAsync("web", KnownResourceCommands.StartCommand);
         }
 
         Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(2))).Status);
@@ -122,7 +121,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
     {
         using var site = stack.CreateSiteClient();
         Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(1))).Status);
-        var pid = stack.ProcessId("web");
+        var pid = stack.App.ProcessId("web");
         // SIGSTOP: the process lives on but does nothing, as a deadlocked app would; its socket still accepts connections.
         await SignalAsync("STOP", pid);
         try
@@ -149,7 +148,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
 
         Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(1))).Status);
         // A hung app is not restarted: only an exit is.
-        Assert.Equal(pid, stack.ProcessId("web"));
+        Assert.Equal(pid, stack.App.ProcessId("web"));
     }
 
     [Fact]
@@ -157,7 +156,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
     {
         using var site = stack.CreateSiteClient();
         Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(1))).Status);
-        var killed = stack.ProcessId("web");
+        var killed = stack.App.ProcessId("web");
         using var watch = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var exited = stack.App.ResourceNotifications.WaitForResourceAsync("web", e => IsStopped(e.Snapshot), watch.Token);
 
@@ -177,9 +176,9 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
         Assert.True(elapsed < TimeSpan.FromSeconds(10), $"the site answered 200 again only after {elapsed.TotalSeconds:0.0} s");
         Assert.NotEqual(0, down.Snapshot.ExitCode);
         Assert.Null(down.Snapshot.HealthStatus);
-        Assert.NotEqual(killed, stack.ProcessId("web"));
+        Assert.NotEqual(killed, stack.App.ProcessId("web"));
         // The restart is in web's console log in the dashboard, with the exit code and the attempt number.
-        var restarts = (await stack.LogLinesAsync("web")).Where(line => Regex.IsMatch(line, @"Exited unexpectedly with exit code -?\d+; restart attempt \d+ in")).ToList();
+        var restarts = (await stack.App.LogLinesAsync("web")).Where(line => Regex.IsMatch(line, @"Exited unexpectedly with exit code -?\d+; restart attempt \d+ in")).ToList();
         output.WriteLine(string.Join("\n", restarts));
         Assert.NotEmpty(restarts);
     }
@@ -189,7 +188,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
     {
         using var site = stack.CreateSiteClient();
         Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(1))).Status);
-        await stack.ExecuteCommandAsync("web", KnownResourceCommands.StopCommand);
+        await stack.App.ExecuteCommandAsync("web", KnownResourceCommands.StopCommand);
         try
         {
             await stack.App.ResourceNotifications.WaitForResourceAsync("web", e => IsStopped(e.Snapshot)).WaitAsync(TimeSpan.FromSeconds(30));
@@ -204,7 +203,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
         }
         finally
         {
-            await stack.ExecuteCommandAsync("web", KnownResourceCommands.StartCommand);
+            await stack.App.ExecuteCommandAsync("web", KnownResourceCommands.StartCommand);
         }
 
         Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(2))).Status);
@@ -216,15 +215,15 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
         using var site = stack.CreateSiteClient();
         Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts/1", HttpStatusCode.OK, TimeSpan.FromMinutes(1))).Status);
         HttpResponseMessage response;
-        await using (var db = await stack.OpenDatabaseAsync())
+        await using (var db = await stack.Database.OpenAsync())
         {
             // A write lock holds the app's SELECT on the server, so MySQL stops while the query is in flight.
-            await ExecuteAsync(db, "LOCK TABLES posts WRITE");
+            await db.ExecuteAsync("LOCK TABLES posts WRITE");
             var pending = site.GetAsync("/posts/1");
-            await WaitForAsync(async () => await CountAsync(db,
+            await WaitForAsync(async () => await db.ScalarAsync<long>(
                 "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'foobar_web' AND STATE LIKE 'Waiting for table%'") > 0);
 
-            await stack.ExecuteCommandAsync("mysql", KnownResourceCommands.StopCommand);
+            await stack.App.ExecuteCommandAsync("mysql", KnownResourceCommands.StopCommand);
             response = await pending;
         }
         try
@@ -246,7 +245,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
         finally
         {
             response.Dispose();
-            await stack.ExecuteCommandAsync("mysql", KnownResourceCommands.StartCommand);
+            await stack.App.ExecuteCommandAsync("mysql", KnownResourceCommands.StartCommand);
         }
 
         Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts/1", HttpStatusCode.OK, TimeSpan.FromMinutes(2))).Status);
@@ -283,7 +282,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
         });
 
         await tenAcknowledged.Task.WaitAsync(TimeSpan.FromMinutes(1));
-        await DockerEngine.KillContainerAsync(stack.ContainerName("mysql"));
+        await DockerEngine.KillContainerAsync(stack.App.ContainerName("mysql"));
         await writer.WaitAsync(TimeSpan.FromMinutes(1));
 
         // After a kill Aspire reports the container exited and leaves it so; its start command brings it back on its volume.
@@ -292,16 +291,13 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
             var exited = await stack.App.ResourceNotifications.WaitForResourceAsync("mysql", KnownResourceStates.TerminalStates, wait.Token);
             output.WriteLine($"after docker kill, Aspire reports mysql as {exited}");
         }
-        await stack.ExecuteCommandAsync("mysql", KnownResourceCommands.StartCommand);
+        await stack.App.ExecuteCommandAsync("mysql", KnownResourceCommands.StartCommand);
         Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(2))).Status);
 
         output.WriteLine($"{acknowledged.Count} posts acknowledged before the kill");
-        await using var db = await stack.OpenDatabaseAsync();
         foreach (var (id, title) in acknowledged)
         {
-            await using var query = new MySqlCommand("SELECT title FROM posts WHERE id = @id", db);
-            query.Parameters.AddWithValue("@id", id);
-            Assert.Equal(title, await query.ExecuteScalarAsync() as string);
+            Assert.Equal(title, (await stack.Database.FindPostAsync(id))?.Title);
         }
     }
 
@@ -337,18 +333,6 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
         using var kill = Process.Start("kill", $"-{signal} {pid}");
         await kill.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(0, kill.ExitCode);
-    }
-
-    private static async Task ExecuteAsync(MySqlConnection db, string sql)
-    {
-        await using var command = new MySqlCommand(sql, db);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<long> CountAsync(MySqlConnection db, string sql)
-    {
-        await using var command = new MySqlCommand(sql, db);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
     }
 
     private static async Task WaitForAsync(Func<Task<bool>> condition)

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using FooBar.Tests.Infrastructure;
-using MySqlConnector;
 
 namespace FooBar.Tests;
 
@@ -22,7 +21,7 @@ public sealed class PostFormTests(StackFixture stack)
         var location = response.Headers.Location?.OriginalString ?? "";
         Assert.Matches(@"^/posts/\d+$", location);
         var id = long.Parse(location["/posts/".Length..]);
-        Assert.Equal(("Ann", title, "Hello\nthere"), await StoredPostAsync(id));
+        Assert.Equal(("Ann", title, "Hello\nthere"), await StoredAsync(id));
 
         var page = await site.GetHtmlAsync(location);
         Assert.Equal(title, page.QuerySelector("article h1")?.TextContent);
@@ -46,7 +45,7 @@ public sealed class PostFormTests(StackFixture stack)
         Assert.Equal("Write something.", FieldError(page, "Input.Body"));
         // What the visitor typed is kept, so they can fix it rather than start again.
         Assert.Equal(tooLongTitle, page.QuerySelector("input[name='Input.Title']")?.GetAttribute("value"));
-        Assert.Equal(0, await CountPostsTitledAsync(tooLongTitle));
+        Assert.Equal(0, await stack.Database.CountPostsAsync(tooLongTitle));
     }
 
     [Fact]
@@ -77,9 +76,9 @@ public sealed class PostFormTests(StackFixture stack)
         var id = long.Parse(response.Headers.Location!.OriginalString["/posts/".Length..]);
         var page = await site.GetHtmlAsync($"/posts/{id}");
 
-        Assert.Equal(("Bobby \" OR 1=1 --", title, "x' OR '1'='1"), await StoredPostAsync(id));
+        Assert.Equal(("Bobby \" OR 1=1 --", title, "x' OR '1'='1"), await StoredAsync(id));
         Assert.Equal(title, page.QuerySelector("article h1")?.TextContent);
-        Assert.Equal(1, await CountPostsTitledAsync(title));
+        Assert.Equal(1, await stack.Database.CountPostsAsync(title));
     }
 
     [Fact]
@@ -94,7 +93,7 @@ public sealed class PostFormTests(StackFixture stack)
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("Bad request", (await response.ReadHtmlAsync()).QuerySelector("h1")?.TextContent);
-        Assert.Equal(0, await CountPostsTitledAsync(title));
+        Assert.Equal(0, await stack.Database.CountPostsAsync(title));
     }
 
     [Fact]
@@ -111,7 +110,7 @@ public sealed class PostFormTests(StackFixture stack)
         // nginx's own page: had the app seen the request, it would have stored the post or shown the form.
         Assert.Equal("That was too large", page.QuerySelector("h1")?.TextContent);
         Assert.Contains("Answered by nginx", page.Body?.TextContent);
-        Assert.Equal(0, await CountPostsTitledAsync(title));
+        Assert.Equal(0, await stack.Database.CountPostsAsync(title));
     }
 
     [Fact]
@@ -125,7 +124,7 @@ public sealed class PostFormTests(StackFixture stack)
         using var response = await site.SubmitFormAsync("/posts/new", Fields("Big", title, body));
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.Equal(1, await CountPostsTitledAsync(title));
+        Assert.Equal(1, await stack.Database.CountPostsAsync(title));
         Assert.True(Encoding.UTF8.GetByteCount(Uri.EscapeDataString(body)) > 32 * 1024, "the body should be a sizeable request");
     }
 
@@ -167,7 +166,7 @@ public sealed class PostFormTests(StackFixture stack)
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         Assert.Equal("GET, HEAD", string.Join(", ", response.Content.Headers.Allow));
         Assert.Equal("Method not allowed", page.QuerySelector("main h1")?.TextContent);
-        Assert.Equal(0, await CountPostsTitledAsync(title));
+        Assert.Equal(0, await stack.Database.CountPostsAsync(title));
     }
 
     private static Dictionary<string, string> Fields(string author, string title, string body) => new()
@@ -180,21 +179,6 @@ public sealed class PostFormTests(StackFixture stack)
     private static string? FieldError(AngleSharp.Html.Dom.IHtmlDocument page, string field) =>
         page.QuerySelector($"[data-valmsg-for='{field}']")?.TextContent;
 
-    private async Task<(string Author, string Title, string Body)> StoredPostAsync(long id)
-    {
-        await using var db = await stack.OpenDatabaseAsync();
-        await using var query = new MySqlCommand("SELECT author, title, body FROM posts WHERE id = @id", db);
-        query.Parameters.AddWithValue("@id", id);
-        await using var reader = await query.ExecuteReaderAsync();
-        Assert.True(await reader.ReadAsync(), $"post {id} is not in the database");
-        return (reader.GetString(0), reader.GetString(1), reader.GetString(2));
-    }
-
-    private async Task<long> CountPostsTitledAsync(string title)
-    {
-        await using var db = await stack.OpenDatabaseAsync();
-        await using var count = new MySqlCommand("SELECT COUNT(*) FROM posts WHERE title = @title", db);
-        count.Parameters.AddWithValue("@title", title);
-        return Convert.ToInt64(await count.ExecuteScalarAsync());
-    }
+    private async Task<(string Author, string Title, string Body)> StoredAsync(long id) =>
+        await stack.Database.FindPostAsync(id) is { } post ? (post.Author, post.Title, post.Body) : throw new Xunit.Sdk.XunitException($"post {id} is not in the database");
 }

@@ -13,7 +13,7 @@ public sealed class ReadinessTests(OutageStackFixture stack)
         using var web = stack.CreateWebClient();
         Assert.Equal((HttpStatusCode.OK, "Healthy"), await web.WaitForStatusAsync("/health", HttpStatusCode.OK, TimeSpan.FromMinutes(1)));
 
-        await stack.ExecuteCommandAsync("mysql", KnownResourceCommands.StopCommand);
+        await stack.App.ExecuteCommandAsync("mysql", KnownResourceCommands.StopCommand);
         try
         {
             // Not ready without its database, yet alive: an orchestrator must not restart it for that.
@@ -24,7 +24,7 @@ public sealed class ReadinessTests(OutageStackFixture stack)
         }
         finally
         {
-            await stack.ExecuteCommandAsync("mysql", KnownResourceCommands.StartCommand);
+            await stack.App.ExecuteCommandAsync("mysql", KnownResourceCommands.StartCommand);
         }
 
         Assert.Equal((HttpStatusCode.OK, "Healthy"), await web.WaitForStatusAsync("/health", HttpStatusCode.OK, TimeSpan.FromMinutes(3)));

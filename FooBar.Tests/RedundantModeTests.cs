@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Aspire.Hosting;
 using FooBar.Tests.Infrastructure;
-using MySqlConnector;
 using Xunit.Abstractions;
 
 namespace FooBar.Tests;
@@ -34,14 +33,14 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
     {
         var load = SteadyLoad.Start(stack);
         await Task.Delay(TimeSpan.FromSeconds(2));
-        await stack.ExecuteCommandAsync("web-2", KnownResourceCommands.StopCommand);
+        await stack.App.ExecuteCommandAsync("web-2", KnownResourceCommands.StopCommand);
         try
         {
             await Task.Delay(TimeSpan.FromSeconds(5));
         }
         finally
         {
-            await stack.ExecuteCommandAsync("web-2", KnownResourceCommands.StartCommand);
+            await stack.App.ExecuteCommandAsync("web-2", KnownResourceCommands.StartCommand);
         }
         await stack.App.ResourceNotifications.WaitForResourceHealthyAsync("web-2").WaitAsync(TimeSpan.FromMinutes(2));
         await Task.Delay(TimeSpan.FromSeconds(2));
@@ -56,14 +55,13 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
     [Fact]
     public async Task One_instance_killed_under_load_costs_no_page_view_and_is_started_again()
     {
-        var killed = stack.ProcessId("web-3");
+        var killed = stack.App.ProcessId("web-3");
         var load = SteadyLoad.Start(stack);
         await Task.Delay(TimeSpan.FromSeconds(2));
         Process.GetProcessById(killed).Kill();
         // Its supervisor starts it again after a second; nginx has skipped it meanwhile.
         await stack.App.ResourceNotifications.WaitForResourceAsync("web-3",
-            e => e.Snapshot.HealthStatus == HealthStatus.Healthy
-                && e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid && Convert.ToInt32(pid) != killed)
+            e => e.Snapshot.HealthStatus == HealthStatus.Healthy && DistributedApplicationExtensions.ProcessId(e.Snapshot) is { } pid && pid != killed)
             .WaitAsync(TimeSpan.FromMinutes(1));
         await Task.Delay(TimeSpan.FromSeconds(2));
         var requests = await load.StopAsync();
@@ -73,25 +71,25 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
         Assert.All(gets, get => Assert.True(get.Succeeded, $"failed: {get}"));
         // A post that web-3 had received when it was killed is not sent again (it may have been stored): its visitor gets
         // nginx's 502 page saying so. Every post the site acknowledged is stored.
-        Assert.Equal(load.AcknowledgedPosts.Order(), await StoredPostsAsync(load.PostMarker));
+        Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
     }
 
     [Fact]
     public async Task Rolling_restart_under_load_fails_no_request_and_stores_every_post()
     {
-        var processes = stack.WebInstances.ToDictionary(name => name, stack.ProcessId);
+        var processes = stack.WebInstances.ToDictionary(name => name, stack.App.ProcessId);
         var load = SteadyLoad.Start(stack);
         await Task.Delay(TimeSpan.FromSeconds(2));
-        await stack.ExecuteCommandAsync("nginx", NginxCommandExtensions.RollingRestartCommandName);
+        await stack.App.ExecuteCommandAsync("nginx", NginxCommandExtensions.RollingRestartCommandName);
         await Task.Delay(TimeSpan.FromSeconds(2));
         var requests = await load.StopAsync();
 
         Report(requests);
         // Every instance runs a new process, and no visitor noticed.
-        Assert.All(stack.WebInstances, name => Assert.NotEqual(processes[name], stack.ProcessId(name)));
+        Assert.All(stack.WebInstances, name => Assert.NotEqual(processes[name], stack.App.ProcessId(name)));
         Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
         Assert.True(load.AcknowledgedPosts.Count > 10, $"only {load.AcknowledgedPosts.Count} posts were written");
-        Assert.Equal(load.AcknowledgedPosts.Order(), await StoredPostsAsync(load.PostMarker));
+        Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
     }
 
     [Fact]
@@ -101,28 +99,14 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
         for (var reload = 0; reload < 3; reload++)
         {
             await Task.Delay(TimeSpan.FromSeconds(1));
-            await stack.ExecuteCommandAsync("nginx", NginxCommandExtensions.ReloadCommandName);
+            await stack.App.ExecuteCommandAsync("nginx", NginxCommandExtensions.ReloadCommandName);
         }
         await Task.Delay(TimeSpan.FromSeconds(1));
         var requests = await load.StopAsync();
 
         Report(requests);
         Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
-        Assert.Equal(load.AcknowledgedPosts.Order(), await StoredPostsAsync(load.PostMarker));
-    }
-
-    private async Task<List<long>> StoredPostsAsync(string marker)
-    {
-        await using var db = await stack.OpenDatabaseAsync();
-        await using var query = new MySqlCommand("SELECT id FROM posts WHERE title LIKE CONCAT(@marker, '%') ORDER BY id", db);
-        query.Parameters.AddWithValue("@marker", marker);
-        await using var reader = await query.ExecuteReaderAsync();
-        var ids = new List<long>();
-        while (await reader.ReadAsync())
-        {
-            ids.Add(Convert.ToInt64(reader.GetValue(0)));
-        }
-        return ids;
+        Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
     }
 
     private void Report(IReadOnlyList<SteadyLoad.Request> requests)

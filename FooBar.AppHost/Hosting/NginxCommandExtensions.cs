@@ -64,11 +64,13 @@ public static class NginxCommandExtensions
                 return CommandResults.Failure("The nginx container is not running.");
             }
             var logger = context.Services.GetRequiredService<ResourceLoggerService>().GetLogger(builder.Resource);
+            var allInRotation = true;
             try
             {
                 foreach (var server in upstream.Servers)
                 {
                     logger.LogInformation("Rolling restart: taking {Server} out of rotation", server.Name);
+                    allInRotation = false;
                     await upstream.WriteAsync(down: server, context.CancellationToken);
                     if (await ReloadAsync(container, context.CancellationToken) is { } failure)
                     {
@@ -82,20 +84,24 @@ public static class NginxCommandExtensions
                         return CommandResults.Failure(restartFailure);
                     }
 
-                    logger.LogInformation("Rolling restart: {Server} is healthy and back in rotation", server.Name);
                     await upstream.WriteAsync(down: null, context.CancellationToken);
                     if (await ReloadAsync(container, context.CancellationToken) is { } backFailure)
                     {
                         return CommandResults.Failure(backFailure);
                     }
+                    allInRotation = true;
+                    logger.LogInformation("Rolling restart: {Server} is healthy and back in rotation", server.Name);
                 }
                 return CommandResults.Success();
             }
             finally
             {
-                // Whatever happened, nginx ends with every server in rotation: its passive checks skip one that is down.
-                await upstream.WriteAsync(down: null, CancellationToken.None);
-                await ReloadAsync(container, CancellationToken.None);
+                // Whatever went wrong, nginx ends with every server in rotation: its passive checks skip one that is down.
+                if (!allInRotation)
+                {
+                    await upstream.WriteAsync(down: null, CancellationToken.None);
+                    await ReloadAsync(container, CancellationToken.None);
+                }
             }
         },
         new CommandOptions

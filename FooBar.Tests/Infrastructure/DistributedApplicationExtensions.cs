@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using MySqlConnector;
 
 namespace FooBar.Tests.Infrastructure;
@@ -14,4 +15,47 @@ public static class DistributedApplicationExtensions
             ?? throw new InvalidOperationException($"The {resourceName} resource has no connection string.");
         return new MySqlConnectionStringBuilder(connectionString) { Server = "127.0.0.1" };
     }
+
+    /// <summary>Runs one of a resource's commands (stop, start, restart, or its own) and fails the test if it fails.</summary>
+    public static async Task ExecuteCommandAsync(this DistributedApplication app, string resourceName, string commandName)
+    {
+        var result = await app.ResourceCommands.ExecuteCommandAsync(app.Resource(resourceName), commandName);
+        Assert.True(result.Success, $"{commandName} on {resourceName} failed: {result.Message}");
+    }
+
+    /// <summary>
+    /// The name of a container resource's current container. DCP keeps the name when a stop and start makes a new
+    /// container; the snapshot's <c>container.id</c> may still name the old one.
+    /// </summary>
+    public static string ContainerName(this DistributedApplication app, string resourceName) =>
+        app.ResourceNotifications.TryGetCurrentState(resourceName, out var state)
+            ? state.ResourceId
+            : throw new InvalidOperationException($"{resourceName} has no container.");
+
+    /// <summary>The id of the process Aspire runs for the project <paramref name="resourceName"/>, from its resource snapshot.</summary>
+    public static int ProcessId(this DistributedApplication app, string resourceName) =>
+        app.ResourceNotifications.TryGetCurrentState(resourceName, out var state) && ProcessId(state.Snapshot) is { } pid
+            ? pid
+            : throw new InvalidOperationException($"{resourceName} has no running process.");
+
+    /// <summary>The process id in a project's snapshot, or null while it has none.</summary>
+    public static int? ProcessId(CustomResourceSnapshot snapshot) =>
+        snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
+            ? Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+
+    /// <summary>Everything a resource has written to its console so far.</summary>
+    public static async Task<List<string>> LogLinesAsync(this DistributedApplication app, string resourceName)
+    {
+        var lines = new List<string>();
+        await foreach (var batch in app.Services.GetRequiredService<ResourceLoggerService>().GetAllAsync(app.Resource(resourceName)))
+        {
+            lines.AddRange(batch.Select(line => line.Content));
+        }
+        return lines;
+    }
+
+    /// <summary>The resource of the model named <paramref name="resourceName"/>.</summary>
+    public static IResource Resource(this DistributedApplication app, string resourceName) =>
+        app.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == resourceName);
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using MySqlConnector;
 
 namespace FooBar.Tests.Infrastructure;
 
@@ -24,6 +23,9 @@ public class StackFixture : IAsyncLifetime
     /// <summary>The (first) application server's own endpoint, behind nginx.</summary>
     public Uri WebAddress { get; private set; } = null!;
 
+    /// <summary>The stack's MySQL, straight to its container: rows to set up and check.</summary>
+    public TestDatabase Database { get; private set; } = null!;
+
     /// <summary>What the dashboard received: spans and logs from nginx, web and MySqlConnector.</summary>
     public DashboardTelemetry Telemetry { get; private set; } = null!;
 
@@ -44,7 +46,7 @@ public class StackFixture : IAsyncLifetime
             startup.Token);
 
         appHost.ConfigureForTests();
-        UseThrowawayDatabase(appHost, DataVolumeName);
+        appHost.UseThrowawayMySqlData(DataVolumeName);
         foreach (var web in appHost.Resources.OfType<ProjectResource>().ToList())
         {
             appHost.CreateResourceBuilder(web).WithEnvironment("ASPNETCORE_ENVIRONMENT", "Production");
@@ -73,6 +75,7 @@ public class StackFixture : IAsyncLifetime
         _dashboardClient = new HttpClient { BaseAddress = Loopback(_app.GetEndpoint("aspire-dashboard", "http")), Timeout = TimeSpan.FromSeconds(30) };
         _dashboardClient.DefaultRequestHeaders.Add("X-API-Key", _dashboardApiKey);
         Telemetry = new DashboardTelemetry(_dashboardClient);
+        Database = new TestDatabase(_app);
     }
 
     /// <summary>Arguments for the AppHost, such as its profile.</summary>
@@ -111,54 +114,13 @@ public class StackFixture : IAsyncLifetime
         Timeout = TimeSpan.FromSeconds(30),
     };
 
-    /// <summary>An open connection to the app's database straight to the MySQL container, as root or as <paramref name="resourceName"/>.</summary>
-    public async Task<MySqlConnection> OpenDatabaseAsync(string resourceName = "foobardb")
-    {
-        var connectionString = await App.GetLoopbackMySqlConnectionStringAsync(resourceName);
-        var connection = new MySqlConnection(connectionString.ConnectionString);
-        await connection.OpenAsync();
-        return connection;
-    }
-
-    /// <summary>Runs one of a resource's commands (stop, start, restart) and fails the test if it fails.</summary>
-    public async Task ExecuteCommandAsync(string resourceName, string commandName)
-    {
-        var resource = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == resourceName);
-        var result = await App.ResourceCommands.ExecuteCommandAsync(resource, commandName);
-        Assert.True(result.Success, $"{commandName} on {resourceName} failed: {result.Message}");
-    }
-
-    /// <summary>
-    /// The name of a container resource's current container. DCP keeps the name when a stop and start makes a new
-    /// container; the snapshot's <c>container.id</c> may still name the old one.
-    /// </summary>
-    public string ContainerName(string resourceName) =>
-        App.ResourceNotifications.TryGetCurrentState(resourceName, out var state)
-            ? state.ResourceId
-            : throw new InvalidOperationException($"{resourceName} has no container.");
-
-    /// <summary>The id of the process Aspire runs for the project <paramref name="resourceName"/>, from its resource snapshot.</summary>
-    public int ProcessId(string resourceName) =>
-        App.ResourceNotifications.TryGetCurrentState(resourceName, out var state)
-        && state.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
-            ? Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture)
-            : throw new InvalidOperationException($"{resourceName} has no running process.");
-
-    /// <summary>Everything a resource has written to its console so far.</summary>
-    public async Task<List<string>> LogLinesAsync(string resourceName)
-    {
-        var resource = App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == resourceName);
-        return await ReadAllAsync(App.Services.GetRequiredService<ResourceLoggerService>(), resource);
-    }
-
     /// <summary>The last lines each resource wrote, to explain a stack that did not start.</summary>
     private async Task<string> RecentLogsAsync(int linesPerResource = 30)
     {
         var report = new StringBuilder();
-        var logs = App.Services.GetRequiredService<ResourceLoggerService>();
         foreach (var resource in App.Services.GetRequiredService<DistributedApplicationModel>().Resources)
         {
-            var reading = ReadAllAsync(logs, resource);
+            var reading = App.LogLinesAsync(resource.Name);
             var lines = await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(5))) == reading
                 ? await reading
                 : ["(its log could not be read in time)"];
@@ -169,31 +131,6 @@ public class StackFixture : IAsyncLifetime
             }
         }
         return report.ToString();
-    }
-
-    private static async Task<List<string>> ReadAllAsync(ResourceLoggerService logs, IResource resource)
-    {
-        var lines = new List<string>();
-        await foreach (var batch in logs.GetAllAsync(resource))
-        {
-            lines.AddRange(batch.Select(line => line.Content));
-        }
-        return lines;
-    }
-
-    // The AppHost keeps MySQL's data in a named volume, shared with a developer's own runs; the tests
-    // must neither see nor change that data, nor leave a volume behind, so their MySQL starts empty.
-    private static void UseThrowawayDatabase(IDistributedApplicationTestingBuilder appHost, string? volumeName)
-    {
-        var mysql = appHost.Resources.OfType<MySqlServerResource>().Single();
-        foreach (var volume in mysql.Annotations.OfType<ContainerMountAnnotation>().Where(m => m.Type == ContainerMountType.Volume).ToList())
-        {
-            mysql.Annotations.Remove(volume);
-        }
-        if (volumeName is not null)
-        {
-            appHost.CreateResourceBuilder(mysql).WithDataVolume(volumeName);
-        }
     }
 
     // Test traffic goes to 127.0.0.1 only, never to whatever "localhost" might resolve to.

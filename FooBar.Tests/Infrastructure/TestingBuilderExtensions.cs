@@ -27,4 +27,23 @@ public static class TestingBuilderExtensions
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
         return builder;
     }
+
+    /// <summary>
+    /// The AppHost keeps MySQL's data in a named volume, shared with a developer's own runs; the tests must neither
+    /// see nor change that data, nor leave a volume behind. MySQL starts empty: in a volume of the test's own
+    /// (<paramref name="volumeName"/>, which the test removes), or in none, its data living as long as the container.
+    /// </summary>
+    public static IDistributedApplicationTestingBuilder UseThrowawayMySqlData(this IDistributedApplicationTestingBuilder builder, string? volumeName)
+    {
+        var mysql = builder.Resources.OfType<MySqlServerResource>().Single();
+        foreach (var volume in mysql.Annotations.OfType<ContainerMountAnnotation>().Where(m => m.Type == ContainerMountType.Volume).ToList())
+        {
+            mysql.Annotations.Remove(volume);
+        }
+        if (volumeName is not null)
+        {
+            builder.CreateResourceBuilder(mysql).WithDataVolume(volumeName);
+        }
+        return builder;
+    }
 }

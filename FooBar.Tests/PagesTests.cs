@@ -2,13 +2,12 @@ using AngleSharp.Dom;
 using System.Net;
 using AngleSharp.Html.Dom;
 using FooBar.Tests.Infrastructure;
-using MySqlConnector;
 
 namespace FooBar.Tests;
 
 /// <summary>The site's pages, requested through nginx as www.foobar.com.</summary>
 [Collection(StackCollection.Name)]
-public sealed class SitePagesTests(StackFixture stack)
+public sealed class PagesTests(StackFixture stack)
 {
     [Theory]
     [InlineData("/", "www.foobar.com", "Home - FooBar")]
@@ -39,7 +38,7 @@ public sealed class SitePagesTests(StackFixture stack)
         var titles = new[] { $"Older {Guid.NewGuid():N}", $"Newer {Guid.NewGuid():N}" };
         foreach (var title in titles)
         {
-            await InsertPostAsync(title);
+            await stack.Database.InsertPostAsync(title);
         }
         using var site = stack.CreateSiteClient();
 
@@ -54,7 +53,7 @@ public sealed class SitePagesTests(StackFixture stack)
     public async Task Post_page_shows_one_post_and_an_unknown_id_is_a_friendly_404()
     {
         var title = $"Shown alone {Guid.NewGuid():N}";
-        var id = await InsertPostAsync(title, body: "first line\nsecond line");
+        var id = await stack.Database.InsertPostAsync(title, body: "first line\nsecond line");
         using var site = stack.CreateSiteClient();
 
         var page = await site.GetHtmlAsync($"/posts/{id}");
@@ -70,10 +69,10 @@ public sealed class SitePagesTests(StackFixture stack)
     public async Task Posts_are_paged_by_twenty_newest_first_and_pages_out_of_range_are_404()
     {
         // Make the last page hold exactly one post, on at least the second page.
-        var total = await CountPostsAsync();
+        var total = await stack.Database.CountPostsAsync();
         while (total < 21 || total % 20 != 1)
         {
-            await InsertPostAsync($"Filler {total}");
+            await stack.Database.InsertPostAsync($"Filler {total}");
             total++;
         }
         var lastPage = (total + 19) / 20;
@@ -173,21 +172,4 @@ public sealed class SitePagesTests(StackFixture stack)
 
     private static List<long> PostIds(IHtmlDocument page) =>
         page.QuerySelectorAll(".posts .post").Select(post => long.Parse(post.GetAttribute("data-post-id")!)).ToList();
-
-    private async Task<long> InsertPostAsync(string title, string body = "written by the tests")
-    {
-        await using var db = await stack.OpenDatabaseAsync();
-        await using var insert = new MySqlCommand("INSERT INTO posts (author, title, body) VALUES ('tests', @title, @body)", db);
-        insert.Parameters.AddWithValue("@title", title);
-        insert.Parameters.AddWithValue("@body", body);
-        await insert.ExecuteNonQueryAsync();
-        return insert.LastInsertedId;
-    }
-
-    private async Task<long> CountPostsAsync()
-    {
-        await using var db = await stack.OpenDatabaseAsync();
-        await using var count = new MySqlCommand("SELECT COUNT(*) FROM posts", db);
-        return Convert.ToInt64(await count.ExecuteScalarAsync());
-    }
 }

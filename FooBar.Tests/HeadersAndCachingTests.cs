@@ -7,9 +7,9 @@ using FooBar.Tests.Infrastructure;
 
 namespace FooBar.Tests;
 
-/// <summary>What nginx adds for the site: caching, compression and security headers.</summary>
+/// <summary>Headers and caching: what nginx adds to every answer (caching, compression, security headers) and its header limits.</summary>
 [Collection(StackCollection.Name)]
-public sealed class NginxSiteTests(StackFixture stack)
+public sealed class HeadersAndCachingTests(StackFixture stack)
 {
     [Fact]
     public async Task Fingerprinted_assets_are_cached_for_a_year_and_immutable_others_briefly()

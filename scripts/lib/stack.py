@@ -190,7 +190,8 @@ class Stack:
         raise SystemExit(f"the stack has no {group} container running")
 
     def stop(self):
-        """SIGTERM to run.sh's process group (Aspire then removes its containers), and waits until they are gone."""
+        """SIGTERM to run.sh's process group (Aspire then removes its containers), and waits until they and the
+        processes DCP started for the stack are gone."""
         if not self.process:
             return
         try:
@@ -198,7 +199,7 @@ class Stack:
             members = self.members(table)
             ours = {cid for cid in containers(all_states=True) if any(cid in table[pid][3] for pid in members)}
         except SystemExit:
-            ours = set()  # no AppHost (it failed to start): nothing of ours to wait for
+            members, ours = set(), set()  # no AppHost (it failed to start): nothing of ours to wait for
         try:
             os.killpg(self.process.pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -209,9 +210,22 @@ class Stack:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and ours & set(containers(all_states=True)):
+        while time.monotonic() < deadline and (ours & set(containers(all_states=True)) or alive(members)):
             time.sleep(1)
-        left = ours & set(containers(all_states=True))
+        left = sorted(ours & set(containers(all_states=True))) + [f"pid {pid}" for pid in sorted(alive(members))]
         if left:
-            print(f"warning: containers still there 60 s after the stack stopped: {sorted(left)}", flush=True)
+            print(f"warning: still there 60 s after the stack stopped: {', '.join(left)}", flush=True)
         self.process = None
+
+
+def alive(pids):
+    """Those of `pids` still running (a zombie has finished)."""
+    running = set()
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if stat[stat.rindex(")") + 2] != "Z":
+            running.add(pid)
+    return running

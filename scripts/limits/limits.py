@@ -24,7 +24,7 @@ import wrk  # noqa: E402  (scripts/lib: what bench and limits share)
 from aspire_cli import AspireCli  # noqa: E402
 from load import SteadyLoad, succeeded  # noqa: E402
 from site_http import SITE, get  # noqa: E402
-from stack import CLK_TCK, REPO, Stack, commit, machine, run  # noqa: E402
+from stack import CLK_TCK, REPO, Stack, commit, cpu_by_group, machine, run  # noqa: E402
 from stack import log as stack_log  # noqa: E402
 
 TEMPLATE = REPO / "nginx/templates/default.conf.template"
@@ -266,10 +266,10 @@ def analyse(records, phase):
         later = [r.t for r in window if r.t > last]
         again = min(later) if later else end
         # Measured from the action (the stop, the restart ...): when visitors first saw it, how long they did.
-        figures["first_failure_s"] = round(first - phase.marks[phase.action], 2)
+        figures["first_failure_s"] = round(first - phase.marks.get(phase.action, begin), 2)
         figures["disruption_s"] = round(again - first, 2)
         # From the start command (or the action): seconds until every request answered again.
-        figures["answered_again_s"] = round(again - phase.marks[phase.since], 2) if later else None
+        figures["answered_again_s"] = round(again - phase.marks.get(phase.since, begin), 2) if later else None
     return figures
 
 
@@ -310,10 +310,12 @@ def scale(stack, seconds):
     """wrk on /fortunes (it reads MySQL) at 1, 4 ... 256 connections: each a client that sends its next request
     as soon as it has the answer."""
     url = f"{SITE}/fortunes"
-    busy, started = machine_busy_ticks(), time.monotonic()
+    # With no load at all: what the idle stack uses, and what else on the machine does (another stack, a build).
+    busy, before, started = machine_busy_ticks(), stack.snapshot(), time.monotonic()
     time.sleep(3)
-    # With no load at all: what the stack's background and the rest of the machine already use.
-    idle = round(100 * (machine_busy_ticks() - busy) / CLK_TCK / (time.monotonic() - started))
+    elapsed = time.monotonic() - started
+    idle_stack = sum(cpu_by_group(before, stack.snapshot(), elapsed).values())
+    idle_others = max(0, round(100 * (machine_busy_ticks() - busy) / CLK_TCK / elapsed) - idle_stack)
     wrk.run(stack, url, 2, 8, 2)  # warm
     steps = []
     for clients in STEPS:
@@ -324,15 +326,17 @@ def scale(stack, seconds):
         steps.append(figures)
         log(f"  {clients} clients: {figures['requests_per_second']:,.0f} req/s, p99 {figures['p99_ms']} ms, "
             f"{figures['errors']} errors")
-    return {"url": url, "seconds_per_step": seconds, "machine_idle_cpu_percent": idle, "steps": steps, "knee": knee(steps)}
+    return {"url": url, "seconds_per_step": seconds, "idle_cpu_percent": {"stack": idle_stack, "others": idle_others},
+            "steps": steps, "knee": knee(steps)}
 
 
 def knee(steps):
-    """The first step within 10 % of the best req/s (more clients add no more than that), and what was busiest there."""
-    best = max(s["requests_per_second"] for s in steps)
-    at = next(s for s in steps if s["requests_per_second"] >= 0.9 * best)
+    """The first step that no later one beats by 20 % or more (each step has 4 times the clients), and what was
+    busiest there."""
+    at = next(s for i, s in enumerate(steps)
+              if all(later["requests_per_second"] < 1.2 * s["requests_per_second"] for later in steps[i + 1:]))
     if at is steps[-1]:
-        return {"clients": None, "says": f"req/s still grew at {at['clients']} clients"}
+        return {"clients": None, "says": f"req/s still grew by 20 % or more up to {at['clients']} clients"}
     groups = {g: v for g, v in at["cpu_percent"].items() if g != "load (wrk)"}
     busiest = max(groups, key=groups.get)
     cores = os.cpu_count()
@@ -404,8 +408,9 @@ def print_tables(results):
               [[s["clients"], f"{s['requests_per_second']:,.0f}", f"{s['p50_ms']:.2f}", f"{s['p99_ms']:.2f}", s["errors"]]
                + [s["cpu_percent"].get(g, "") for g in groups] + [s["machine_cpu_percent"]] for s in scaled["steps"]])
         print(f"- knee: {scaled['knee']['says']}")
-        print(f"- the machine without load: {scaled['machine_idle_cpu_percent']} % cpu (100 = one core)"
-              + (": something else was busy, so these figures are low" if scaled["machine_idle_cpu_percent"] > 25 else ""))
+        idle = scaled["idle_cpu_percent"]
+        print(f"- without load: the stack used {idle['stack']} % cpu (100 = one core), the rest of the machine {idle['others']} %"
+              + (": something else was busy, so these figures are low" if idle["others"] > 20 else ""))
 
 
 # ---- the run -------------------------------------------------------------------------------------

@@ -13,31 +13,34 @@ var database = mysql.AddDatabase("foobardb");
 // The app's own login: rights on foobardb only. Root's password stays with the mysql resource.
 var webLogin = database.AddUser("foobardb-web", userName: "foobar_web");
 
-// The application server: renders dynamic pages from MySQL data.
-var web = builder.AddProject<Projects.FooBar_Web>("web")
+// The application servers: render dynamic pages from MySQL data. One ("web", the seed's single server), or with
+// FooBar:WebInstances = N the redundant mode: web-1 … web-N, each its own resource, which nginx balances across.
+var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", WebInstances.From(builder.Configuration), instance => instance
     // Its built program on its own port: no `dotnet run` wrapper, no proxy in front.
     .RunDirectly()
     .WithReference(webLogin, connectionName: "foobardb")
     .WaitFor(webLogin)
     .WithHttpHealthCheck("/health")
-    // One instance and no second to take over: if it crashes, start it again (back-off 1 s, 2 s, 4 s … 30 s).
+    // If it crashes, start it again (back-off 1 s, 2 s, 4 s … 30 s): a single instance has no other to take over.
     .WithRestartOnCrash()
     .WithProfile(profile)
-    .WithDashboardLinks();
+    .WithDashboardLinks());
 
 // nginx: the front door for www.foobar.com; serves static files itself and forwards the rest to web.
 builder.AddNginx("nginx", port: 8080)
     .WithDockerfile("../nginx")
     .WithConfigTemplates("../nginx/templates")
-    .WithStaticFilesFrom(web)
-    // Over a Unix socket that web listens on too (on Linux): no TCP hop, no tunnel. nginx starts beside web,
-    // not after it: until web answers, visitors get nginx's own 502 page, and the site is up 10 s sooner.
-    .WithUpstream(web)
+    .WithStaticFilesFrom(web[0])
+    // Every web instance, over a Unix socket each also listens on (on Linux): no TCP hop, no tunnel. nginx starts
+    // beside web, not after it: until web answers, visitors get nginx's own 502 page, and the site is up 10 s sooner.
+    .WithUpstream("web", web)
     .WithHttpHealthCheck("/nginx/health")
     // nginx's spans go to the dashboard as OTLP/HTTP JSON, which its Lua exporter writes (nginx/lua/otel.lua).
     .WithOtlpExporter(OtlpProtocol.HttpJson)
     .WithProfile(profile)
     .WithReloadCommand()
+    // With two or more instances: a new build reaches them one at a time while the others answer.
+    .WithRollingRestartCommand("web")
     .WithUrlForEndpoint("http", url => url.DisplayText = "www.foobar.com");
 
 builder.Build().Run();

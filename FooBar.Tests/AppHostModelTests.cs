@@ -58,16 +58,65 @@ public sealed class AppHostModelTests
         var web = appHost.Resources.OfType<ProjectResource>().Single();
         await using var app = await appHost.BuildAsync();
 
-        var nginxEnvironment = await EnvironmentAsync(app, nginx);
         var webEnvironment = await EnvironmentAsync(app, web);
 
-        Assert.Equal("unix:/run/foobar/web/http.sock", nginxEnvironment["NGINX_UPSTREAM_WEB"]);
+        var upstream = nginx.Annotations.OfType<NginxUpstream>().Single();
+        Assert.Equal(["web"], upstream.Servers.Select(s => s.Name));
+        await upstream.WriteAsync(down: null, CancellationToken.None);
+        Assert.Contains("server unix:/run/foobar/web/http.sock max_fails=1 fail_timeout=10s;\n", await File.ReadAllTextAsync(upstream.ServersFile));
+        Assert.Contains(nginx.Annotations.OfType<ContainerMountAnnotation>(),
+            m => m.Target == "/etc/nginx/upstreams/web" && m.Source == Path.GetDirectoryName(upstream.ServersFile) && m.IsReadOnly);
         var socketFolder = Assert.Single(nginx.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == "/run/foobar/web").Source!;
         Assert.EndsWith($";http://unix:{Path.Combine(socketFolder, "http.sock")}", webEnvironment["ASPNETCORE_URLS"]);
         Assert.True(Directory.Exists(socketFolder), $"{socketFolder} was not created");
         // Visitors reach nginx, nginx's upstream is the program itself, and queries go straight to MySQL.
         Assert.All(appHost.Resources.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>()), e => Assert.False(e.IsProxied, $"{e.Name} is proxied"));
         Assert.EndsWith($"{Path.DirectorySeparatorChar}FooBar.Web", web.Annotations.OfType<ExecutableAnnotation>().Single().Command);
+    }
+
+    [Fact]
+    public async Task One_web_instance_is_the_default_and_has_no_rolling_restart_to_offer()
+    {
+        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+
+        Assert.Equal(["web"], appHost.Resources.OfType<ProjectResource>().Select(r => r.Name));
+        Assert.DoesNotContain(appHost.Resources.OfType<NginxResource>().Single().Annotations.OfType<ResourceCommandAnnotation>(),
+            c => c.Name == NginxCommandExtensions.RollingRestartCommandName);
+    }
+
+    [Fact]
+    public async Task Redundant_mode_runs_web_1_to_web_N_on_their_own_ports_and_sockets_all_in_nginxs_upstream()
+    {
+        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(["--FooBar:WebInstances=3"]);
+        var nginx = appHost.Resources.OfType<NginxResource>().Single();
+        var instances = appHost.Resources.OfType<ProjectResource>().ToList();
+        await using var app = await appHost.BuildAsync();
+
+        Assert.Equal(["web-1", "web-2", "web-3"], instances.Select(r => r.Name));
+        // Each its own port, one up from the last, and each waits for the database as the single one does.
+        var ports = instances.Select(r => r.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http").Port!.Value).ToList();
+        Assert.Equal([ports[0], ports[0] + 1, ports[0] + 2], ports);
+        Assert.All(instances, r => Assert.Equal(["foobardb", "foobardb-web", "mysql"], WaitsFor(r).Order().ToArray()));
+        Assert.All(instances, r => Assert.Single(r.Annotations.OfType<HealthCheckAnnotation>()));
+
+        // nginx lists every instance by its own socket; the rolling restart takes one out with `down`.
+        var upstream = nginx.Annotations.OfType<NginxUpstream>().Single();
+        Assert.Equal(["web-1", "web-2", "web-3"], upstream.Servers.Select(s => s.Name));
+        await upstream.WriteAsync(down: instances[1], CancellationToken.None);
+        Assert.Equal(
+            [
+                "server unix:/run/foobar/web-1/http.sock max_fails=1 fail_timeout=10s;",
+                "server unix:/run/foobar/web-2/http.sock max_fails=1 fail_timeout=10s down;",
+                "server unix:/run/foobar/web-3/http.sock max_fails=1 fail_timeout=10s;",
+            ],
+            (await File.ReadAllLinesAsync(upstream.ServersFile)).Where(line => line.StartsWith("server ")));
+        foreach (var instance in instances)
+        {
+            var environment = await EnvironmentAsync(app, instance);
+            var socketFolder = Assert.Single(nginx.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == $"/run/foobar/{instance.Name}").Source!;
+            Assert.EndsWith($";http://unix:{Path.Combine(socketFolder, "http.sock")}", environment["ASPNETCORE_URLS"]);
+        }
+        Assert.Contains(nginx.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == NginxCommandExtensions.RollingRestartCommandName);
     }
 
     [Fact]
@@ -142,7 +191,9 @@ public sealed class AppHostModelTests
     [Theory]
     [InlineData(new[] { "--FooBar:Profile=Staging" }, "FooBar:Profile")]
     [InlineData(new[] { "--FooBar:Profile=Production", "--FooBar:TraceSampleRatio=1.5" }, "FooBar:TraceSampleRatio")]
-    public async Task An_unknown_profile_or_a_ratio_outside_0_to_1_stops_the_AppHost(string[] args, string key)
+    [InlineData(new[] { "--FooBar:WebInstances=0" }, "FooBar:WebInstances")]
+    [InlineData(new[] { "--FooBar:WebInstances=17" }, "FooBar:WebInstances")]
+    public async Task An_unknown_profile_a_ratio_outside_0_to_1_or_a_web_instance_count_outside_1_to_16_stops_the_AppHost(string[] args, string key)
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
         {

@@ -3,6 +3,7 @@
 #
 #   scripts/run.sh                  the development profile: Debug build, every request traced
 #   scripts/run.sh --production     the production profile: Release build, sampled traces, quieter logs
+#   scripts/run.sh --web-instances N   the redundant mode: N instances of the app (web-1 … web-N) behind nginx
 #   scripts/run.sh --no-build       start what setup and the last build left (what scripts/bench.sh times)
 #   scripts/run.sh --build-only     set up and build, then stop
 #
@@ -13,9 +14,15 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 configuration=Debug profile=Development build=yes start=yes
 apphost_args=()
-for argument in "$@"; do
+while [ $# -gt 0 ]; do
+  argument=$1
+  shift
   case "$argument" in
     --production) configuration=Release profile=Production ;;
+    --web-instances)
+      [ $# -gt 0 ] || { echo "[run] --web-instances needs a number"; exit 2; }
+      apphost_args+=("--FooBar:WebInstances=$1")
+      shift ;;
     --no-build) build=no ;;
     --build-only) start=no ;;
     *) apphost_args+=("$argument") ;;

@@ -11,6 +11,7 @@ public static class NginxBuilderExtensions
     private const string TemplatesDirectory = "/etc/nginx/templates";
     private const string HtmlDirectory = "/usr/share/nginx/html";
     private const string SocketsDirectory = "/run/foobar";
+    private const string UpstreamsDirectory = "/etc/nginx/upstreams";
 
     public static IResourceBuilder<NginxResource> AddNginx(this IDistributedApplicationBuilder builder,
         [ResourceName] string name, int? port = null) =>
@@ -32,28 +33,59 @@ public static class NginxBuilderExtensions
     }
 
     /// <summary>
-    /// Makes <paramref name="upstream"/>'s HTTP endpoint nginx's upstream, named in the environment variable
-    /// <c>NGINX_UPSTREAM_&lt;NAME&gt;</c> that the templates use. On Linux the project also listens on a Unix
-    /// socket in a folder bind-mounted into the container, so nginx reaches it with no TCP hop and no tunnel
-    /// (nginx and an app server are paired this way on one machine); a refused connection then reaches nginx
-    /// at once. Elsewhere (Docker Desktop's VM does not carry a socket across) nginx uses the endpoint over TCP.
+    /// Makes <paramref name="servers"/> the upstream block <paramref name="name"/> that the templates proxy to: nginx
+    /// balances across their HTTP endpoints (least in-flight requests first), marks one that fails out of rotation
+    /// for a while and retries a request that it could not deliver on the next. The <c>server</c> lines are a file
+    /// the AppHost writes before nginx starts (<see cref="NginxUpstream"/>), mounted at
+    /// <c>/etc/nginx/upstreams/&lt;name&gt;/servers.conf</c>, which the block includes. On Linux each project also
+    /// listens on a Unix socket in a folder bind-mounted into the container, so nginx reaches it with no TCP hop and
+    /// no tunnel (nginx and an app server are paired this way on one machine); a refused connection then reaches
+    /// nginx at once. Elsewhere (Docker Desktop's VM does not carry a socket across) nginx uses the endpoints over TCP.
     /// </summary>
+    /// <param name="builder">The nginx resource builder.</param>
+    /// <param name="name">The upstream block's name in the templates.</param>
+    /// <param name="servers">The application servers: one, or several instances of the same project.</param>
+    /// <param name="endpointName">Their HTTP endpoint.</param>
     /// <returns>The nginx resource builder.</returns>
-    public static IResourceBuilder<NginxResource> WithUpstream(this IResourceBuilder<NginxResource> builder,
-        IResourceBuilder<ProjectResource> upstream, string endpointName = "http")
+    /// <example>
+    /// <code>
+    /// builder.AddNginx("nginx", port: 8080).WithConfigTemplates("../nginx/templates").WithUpstream("web", webInstances);
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<NginxResource> WithUpstream(this IResourceBuilder<NginxResource> builder, string name,
+        IReadOnlyList<IResourceBuilder<ProjectResource>> servers, string endpointName = "http")
     {
-        var variable = $"NGINX_UPSTREAM_{upstream.Resource.Name.ToUpperInvariant()}";
-        builder.WithRelationship(upstream.Resource, "Upstream");
-        if (!OperatingSystem.IsLinux())
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (servers.Count == 0)
         {
-            return builder.WithEnvironment(variable, upstream.GetEndpoint(endpointName).Property(EndpointProperty.HostAndPort));
+            throw new ArgumentException("An upstream needs at least one server.", nameof(servers));
         }
 
-        var socket = UnixSocketFolder.Create(upstream.Resource.Name).SocketPath(endpointName);
-        var socketInContainer = $"{SocketsDirectory}/{upstream.Resource.Name}/{Path.GetFileName(socket)}";
-        upstream.WithAdditionalUrl($"http://unix:{socket}");
+        var folder = RunFolder.Create($"{builder.Resource.Name}-{name}");
+        var upstream = new NginxUpstream(name, folder.File("servers.conf"));
+        builder.WithBindMount(folder.Path, $"{UpstreamsDirectory}/{name}", isReadOnly: true);
+        foreach (var server in servers)
+        {
+            builder.WithRelationship(server.Resource, "Upstream");
+            if (OperatingSystem.IsLinux())
+            {
+                var socket = RunFolder.Create(server.Resource.Name).File($"{endpointName}.sock");
+                var socketInContainer = $"{SocketsDirectory}/{server.Resource.Name}/{Path.GetFileName(socket)}";
+                server.WithAdditionalUrl($"http://unix:{socket}");
+                builder.WithBindMount(Path.GetDirectoryName(socket)!, Path.GetDirectoryName(socketInContainer)!, isReadOnly: true);
+                upstream.Add(server.Resource, _ => ValueTask.FromResult<string?>($"unix:{socketInContainer}"));
+            }
+            else
+            {
+                // The address a container uses to reach the project (through Aspire's tunnel or the host's gateway).
+                var address = server.GetEndpoint(endpointName).Property(EndpointProperty.HostAndPort);
+                upstream.Add(server.Resource, cancellationToken => address.GetValueAsync(new ValueProviderContext { Caller = builder.Resource }, cancellationToken));
+            }
+        }
+
         return builder
-            .WithBindMount(Path.GetDirectoryName(socket)!, Path.GetDirectoryName(socketInContainer)!, isReadOnly: true)
-            .WithEnvironment(variable, $"unix:{socketInContainer}");
+            .WithAnnotation(upstream)
+            // Before every start, with every server in rotation: a restarted nginx begins with the whole list.
+            .OnBeforeResourceStarted((_, _, cancellationToken) => upstream.WriteAsync(down: null, cancellationToken));
     }
 }

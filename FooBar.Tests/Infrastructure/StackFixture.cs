@@ -18,7 +18,10 @@ public class StackFixture : IAsyncLifetime
     /// <summary>nginx's public endpoint: the only one a visitor uses.</summary>
     public Uri SiteAddress { get; private set; } = null!;
 
-    /// <summary>The application server's own endpoint, behind nginx.</summary>
+    /// <summary>The application servers' resource names: web, or web-1 … web-N in the redundant mode.</summary>
+    public IReadOnlyList<string> WebInstances { get; private set; } = [];
+
+    /// <summary>The (first) application server's own endpoint, behind nginx.</summary>
     public Uri WebAddress { get; private set; } = null!;
 
     /// <summary>What the dashboard received: spans and logs from nginx, web and MySqlConnector.</summary>
@@ -42,15 +45,21 @@ public class StackFixture : IAsyncLifetime
 
         appHost.ConfigureForTests();
         UseThrowawayDatabase(appHost, DataVolumeName);
-        appHost.CreateResourceBuilder<ProjectResource>("web").WithEnvironment("ASPNETCORE_ENVIRONMENT", "Production");
+        foreach (var web in appHost.Resources.OfType<ProjectResource>().ToList())
+        {
+            appHost.CreateResourceBuilder(web).WithEnvironment("ASPNETCORE_ENVIRONMENT", "Production");
+        }
 
         _app = await appHost.BuildAsync(startup.Token);
         try
         {
             await _app.StartAsync(startup.Token);
-            foreach (var resource in new[] { "mysql", "foobardb", "foobardb-web", "web", "nginx" })
+            // Every resource of the model that starts with the stack, whatever the AppHost's arguments made of it
+            // (web, or web-1 … web-N); not those started on demand, such as a project's hidden rebuilder.
+            foreach (var resource in _app.Services.GetRequiredService<DistributedApplicationModel>().Resources
+                .Where(r => !r.Annotations.OfType<ExplicitStartupAnnotation>().Any()))
             {
-                await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, startup.Token);
+                await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource.Name, startup.Token);
             }
         }
         catch (Exception ex)
@@ -59,7 +68,8 @@ public class StackFixture : IAsyncLifetime
         }
 
         SiteAddress = Loopback(_app.GetEndpoint("nginx", "http"));
-        WebAddress = Loopback(_app.GetEndpoint("web", "http"));
+        WebInstances = _app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>().Select(r => r.Name).ToList();
+        WebAddress = Loopback(_app.GetEndpoint(WebInstances[0], "http"));
         _dashboardClient = new HttpClient { BaseAddress = Loopback(_app.GetEndpoint("aspire-dashboard", "http")), Timeout = TimeSpan.FromSeconds(30) };
         _dashboardClient.DefaultRequestHeaders.Add("X-API-Key", _dashboardApiKey);
         Telemetry = new DashboardTelemetry(_dashboardClient);
@@ -225,4 +235,16 @@ public sealed class OutageStackFixture : StackFixture
 public sealed class OutageCollection : ICollectionFixture<OutageStackFixture>
 {
     public const string Name = "outage";
+}
+
+/// <summary>The redundant mode: three instances of the app behind nginx, on a stack of their own because tests stop them.</summary>
+public sealed class RedundantStackFixture : StackFixture
+{
+    protected override string[] AppHostArgs { get; } = ["--FooBar:WebInstances=3"];
+}
+
+[CollectionDefinition(Name)]
+public sealed class RedundantCollection : ICollectionFixture<RedundantStackFixture>
+{
+    public const string Name = "redundant";
 }

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Aspire.Hosting;
+using FooBar.Tests.Infrastructure;
+using MySqlConnector;
+using Xunit.Abstractions;
+
+namespace FooBar.Tests;
+
+/// <summary>
+/// The redundant mode (FooBar:WebInstances = 3), on a stack of its own: nginx spreads requests over web-1 … web-3,
+/// and an instance stopped, every instance restarted in turn, or nginx reloaded costs the visitors nothing.
+/// </summary>
+[Collection(RedundantCollection.Name)]
+public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Nginx_spreads_page_views_over_every_instance_and_the_journey_page_names_the_one_that_answered()
+    {
+        using var site = stack.CreateSiteClient();
+        var answeredBy = new HashSet<string>();
+        for (var view = 0; view < 30; view++)
+        {
+            var page = await site.GetHtmlAsync("/journey");
+            answeredBy.Add(page.QuerySelector(".journey-instance")?.TextContent.Trim() ?? "(none)");
+        }
+
+        Assert.Equal(["web-1", "web-2", "web-3"], stack.WebInstances);
+        Assert.Equal(stack.WebInstances.ToHashSet(), answeredBy);
+    }
+
+    [Fact]
+    public async Task One_instance_stopped_under_load_costs_no_page_view()
+    {
+        var load = SteadyLoad.Start(stack);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await stack.ExecuteCommandAsync("web-2", KnownResourceCommands.StopCommand);
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5));
+        }
+        finally
+        {
+            await stack.ExecuteCommandAsync("web-2", KnownResourceCommands.StartCommand);
+        }
+        await stack.App.ResourceNotifications.WaitForResourceHealthyAsync("web-2").WaitAsync(TimeSpan.FromMinutes(2));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var requests = await load.StopAsync();
+
+        var gets = requests.Where(r => r.Method == "GET").ToList();
+        Report(requests);
+        Assert.True(gets.Count > 50, $"only {gets.Count} GETs were made");
+        Assert.All(gets, get => Assert.True(get.Succeeded, $"failed: {get}"));
+    }
+
+    [Fact]
+    public async Task One_instance_killed_under_load_costs_no_page_view_and_is_started_again()
+    {
+        var killed = stack.ProcessId("web-3");
+        var load = SteadyLoad.Start(stack);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Process.GetProcessById(killed).Kill();
+        // Its supervisor starts it again after a second; nginx has skipped it meanwhile.
+        await stack.App.ResourceNotifications.WaitForResourceAsync("web-3",
+            e => e.Snapshot.HealthStatus == HealthStatus.Healthy
+                && e.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid && Convert.ToInt32(pid) != killed)
+            .WaitAsync(TimeSpan.FromMinutes(1));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var requests = await load.StopAsync();
+
+        Report(requests);
+        var gets = requests.Where(r => r.Method == "GET").ToList();
+        Assert.All(gets, get => Assert.True(get.Succeeded, $"failed: {get}"));
+        // A post that web-3 had received when it was killed is not sent again (it may have been stored): its visitor gets
+        // nginx's 502 page saying so. Every post the site acknowledged is stored.
+        Assert.Equal(load.AcknowledgedPosts.Order(), await StoredPostsAsync(load.PostMarker));
+    }
+
+    [Fact]
+    public async Task Rolling_restart_under_load_fails_no_request_and_stores_every_post()
+    {
+        var processes = stack.WebInstances.ToDictionary(name => name, stack.ProcessId);
+        var load = SteadyLoad.Start(stack);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await stack.ExecuteCommandAsync("nginx", NginxCommandExtensions.RollingRestartCommandName);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var requests = await load.StopAsync();
+
+        Report(requests);
+        // Every instance runs a new process, and no visitor noticed.
+        Assert.All(stack.WebInstances, name => Assert.NotEqual(processes[name], stack.ProcessId(name)));
+        Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
+        Assert.True(load.AcknowledgedPosts.Count > 10, $"only {load.AcknowledgedPosts.Count} posts were written");
+        Assert.Equal(load.AcknowledgedPosts.Order(), await StoredPostsAsync(load.PostMarker));
+    }
+
+    [Fact]
+    public async Task Nginx_reloaded_under_load_fails_no_request()
+    {
+        var load = SteadyLoad.Start(stack);
+        for (var reload = 0; reload < 3; reload++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            await stack.ExecuteCommandAsync("nginx", NginxCommandExtensions.ReloadCommandName);
+        }
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var requests = await load.StopAsync();
+
+        Report(requests);
+        Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
+        Assert.Equal(load.AcknowledgedPosts.Order(), await StoredPostsAsync(load.PostMarker));
+    }
+
+    private async Task<List<long>> StoredPostsAsync(string marker)
+    {
+        await using var db = await stack.OpenDatabaseAsync();
+        await using var query = new MySqlCommand("SELECT id FROM posts WHERE title LIKE CONCAT(@marker, '%') ORDER BY id", db);
+        query.Parameters.AddWithValue("@marker", marker);
+        await using var reader = await query.ExecuteReaderAsync();
+        var ids = new List<long>();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(Convert.ToInt64(reader.GetValue(0)));
+        }
+        return ids;
+    }
+
+    private void Report(IReadOnlyList<SteadyLoad.Request> requests)
+    {
+        output.WriteLine($"{requests.Count} requests, {requests.Count(r => !r.Succeeded)} failed, {requests.Count(r => r.Retries > 0)} sent again, "
+            + $"slowest {requests.Max(r => r.Latency).TotalMilliseconds:0} ms");
+        foreach (var failed in requests.Where(r => !r.Succeeded || r.Retries > 0).Take(20))
+        {
+            output.WriteLine(failed.ToString());
+        }
+    }
+}

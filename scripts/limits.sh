@@ -4,8 +4,8 @@
 # (maintenance), then steps up the load on /fortunes (scale). Prints one table per part; figures go to
 # TestResults/limits/*.json, every request of the steady load to a CSV beside them.
 #
-#   scripts/limits.sh                       single-server mode, production profile (about 5 minutes)
-#   scripts/limits.sh --web-instances 3     redundant mode: web-1 ... web-3 behind nginx
+#   scripts/limits.sh                       single-server mode, production profile (about 4 minutes)
+#   scripts/limits.sh --web-instances 3     redundant mode: web-1 ... web-3 behind nginx (about 5 minutes)
 #   scripts/limits.sh --help                every option
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

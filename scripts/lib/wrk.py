@@ -21,14 +21,15 @@ def parse(output):
         return match.group(1) if match else default
 
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    errors = int(find(r"Non-2xx or 3xx responses: (\d+)", "0"))
-    errors += sum(map(int, socket_errors.groups())) if socket_errors else 0
+    kinds = {"non-2xx/3xx answers": int(find(r"Non-2xx or 3xx responses: (\d+)", "0"))}
+    kinds.update(zip(("connect", "read", "write", "timeout"), map(int, socket_errors.groups())) if socket_errors else {})
     return {
         "requests_per_second": float(find(r"Requests/sec:\s+([\d.]+)", "0")),
         "requests": int(find(r"(\d+) requests in", "0")),
         "p50_ms": round(seconds(find(r"^\s+50%\s+(\S+)$", "0us")) * 1000, 2),
         "p99_ms": round(seconds(find(r"^\s+99%\s+(\S+)$", "0us")) * 1000, 2),
-        "errors": errors,
+        "errors": sum(kinds.values()),
+        "errors_by_kind": {kind: count for kind, count in kinds.items() if count},
     }
 
 

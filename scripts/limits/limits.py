@@ -405,7 +405,8 @@ def print_tables(results):
         print(f"\n## {mode}: scale, {scaled['url']} ({scaled['seconds_per_step']} s per step)")
         groups = sorted({g for s in scaled["steps"] for g in s["cpu_percent"]})
         table(["clients", "req/s", "p50 ms", "p99 ms", "errors"] + [f"{g} %cpu" for g in groups] + ["machine %cpu"],
-              [[s["clients"], f"{s['requests_per_second']:,.0f}", f"{s['p50_ms']:.2f}", f"{s['p99_ms']:.2f}", s["errors"]]
+              [[s["clients"], f"{s['requests_per_second']:,.0f}", f"{s['p50_ms']:.2f}", f"{s['p99_ms']:.2f}",
+                f"{s['errors']} ({counts(s['errors_by_kind'])})" if s["errors"] else "0"]
                + [s["cpu_percent"].get(g, "") for g in groups] + [s["machine_cpu_percent"]] for s in scaled["steps"]])
         print(f"- knee: {scaled['knee']['says']}")
         idle = scaled["idle_cpu_percent"]
@@ -452,7 +453,7 @@ def main():
     if "maintenance" in parts:
         stage_build(configuration, staging, f"limits-{run_id}")
 
-    run_args = (["--production"] if args.profile == "production" else []) + [f"--FooBar:WebInstances={args.web_instances}"]
+    run_args = (["--production"] if args.profile == "production" else []) + ["--web-instances", str(args.web_instances)]
     log(f"starting the stack ({mode}, {args.profile} profile)")
     stack = Stack.start(run_args, out / f"stack-{run_id}.log", f"{SITE}/")
     log(f"the site answered after {stack.timeline['site / is 200']} s")

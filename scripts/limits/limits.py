@@ -406,7 +406,7 @@ def print_tables(results):
         groups = sorted({g for s in scaled["steps"] for g in s["cpu_percent"]})
         table(["clients", "req/s", "p50 ms", "p99 ms", "errors"] + [f"{g} %cpu" for g in groups] + ["machine %cpu"],
               [[s["clients"], f"{s['requests_per_second']:,.0f}", f"{s['p50_ms']:.2f}", f"{s['p99_ms']:.2f}",
-                f"{s['errors']} ({counts(s['errors_by_kind'])})" if s["errors"] else "0"]
+                f"{s['errors']} ({counts(s.get('errors_by_kind', {}))})" if s["errors"] else "0"]
                + [s["cpu_percent"].get(g, "") for g in groups] + [s["machine_cpu_percent"]] for s in scaled["steps"]])
         print(f"- knee: {scaled['knee']['says']}")
         idle = scaled["idle_cpu_percent"]

@@ -1,11 +1,13 @@
 """The Aspire CLI (the repository's local tool, .config/dotnet-tools.json), pointed at exactly one AppHost.
 
-Every AppHost serves an "auxiliary backchannel" on a Unix socket, ~/.aspire/cli/bch/<hash of the AppHost's
-path>.<AppHost pid>, and the CLI's `resource`, `wait` and `describe` look for AppHosts there. With more than one
-running (a test run starts the same AppHost project through DistributedApplicationTestingBuilder), the CLI asks
-which one, which a script cannot answer, and `--apphost` does not help: it narrows by project path, which both
-share, and takes the first socket that connects. So each command here runs with a CLI home of its own whose
-socket folder holds only our AppHost's socket, found by pid: it can only ever reach that AppHost.
+Every AppHost serves an "auxiliary backchannel" on a Unix socket, ~/.aspire/cli/bch/<id>.<pid of its process>
+(the id starts with a hash of the AppHost project's path), and the CLI's `resource`, `wait` and `describe` look for
+AppHosts there. With more than one running (a test run starts the same AppHost project through
+DistributedApplicationTestingBuilder, reported with the same project path, and its one process may hold two), the
+CLI asks which one, which a script cannot answer, and `--apphost` does not help: it narrows by project path, which
+they share, and takes the first socket that connects. So each command here runs with a CLI home of its own whose
+socket folder holds only our AppHost's socket, found by pid: it can only ever reach that AppHost, and with no
+socket or two for that pid the run refuses.
 """
 import json
 import os

@@ -10,6 +10,7 @@
 #   --tests                 also install what the tests need (scripts/test.sh): Chromium, which the
 #                           browser tests drive, and LuaJIT, which runs the nginx exporter's unit tests
 #   --bench                 also install wrk, the load generator of scripts/bench.sh
+#   --limits                also install wrk and restore the Aspire CLI (scripts/limits.sh)
 set -euo pipefail
 
 # Aspire's orchestrator refuses Docker CLIs older than 25; Debian's docker.io adds
@@ -198,9 +199,21 @@ lua_runner() {
   fi
 }
 
-# The load generator of scripts/bench.sh.
+# The load generator of scripts/bench.sh and scripts/limits.sh.
 load_tool() {
   if command -v wrk >/dev/null; then log "  wrk already installed"; else log "  installing Debian's wrk"; apt_install wrk; fi
+}
+
+# The Aspire CLI, with which scripts/limits.sh stops, starts and restarts the stack's resources: the repository's
+# local tool (.config/dotnet-tools.json), restored from NuGet.
+aspire_cli() {
+  local version
+  if version=$(cd "$repo" && dotnet tool run aspire -- --version 2>/dev/null); then
+    log "  aspire ${version%%+*} already restored"
+  else
+    log "  dotnet tool restore (Aspire.Cli, as .config/dotnet-tools.json names it)"
+    (cd "$repo" && dotnet tool restore >/dev/null)
+  fi
 }
 
 step "Docker engine" docker_engine
@@ -215,6 +228,10 @@ for option in "$@"; do
       step "LuaJIT (nginx exporter tests)" lua_runner
       ;;
     --bench) step "wrk (benchmark)" load_tool ;;
+    --limits)
+      step "wrk (limits)" load_tool
+      step "Aspire CLI (limits)" aspire_cli
+      ;;
     *) log "unknown option $option"; exit 1 ;;
   esac
 done

@@ -1,0 +1,58 @@
+"""The site as a visitor reaches it: its addresses, a GET that reports instead of raising, and the post form's
+antiforgery token and cookie."""
+import html
+import re
+import time
+import urllib.error
+import urllib.request
+
+SITE = "http://127.0.0.1:8080"      # nginx's published port (FooBar.AppHost/Program.cs)
+APP = "http://127.0.0.1:5193"       # FooBar.Web's endpoint in single-server mode (FooBar.Web/Properties/launchSettings.json)
+HOST = "www.foobar.com"
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+OPENER = urllib.request.build_opener(NoRedirect)
+
+
+def get(url, timeout=2.0):
+    """(status or None, body, headers); a redirect is returned, not followed."""
+    request = urllib.request.Request(url, headers={"Host": HOST})
+    try:
+        with OPENER.open(request, timeout=timeout) as response:
+            return response.status, response.read().decode(errors="replace"), response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, "", error.headers
+    except (urllib.error.URLError, OSError):
+        return None, "", {}
+
+
+def wait_for_200(url, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if get(url, timeout=1.0)[0] == 200:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def parse_form(page, set_cookie):
+    """(cookie, token) from the form page /posts/new and its Set-Cookie header, or None."""
+    token = re.search(r'name="__RequestVerificationToken" type="hidden" value="([^"]+)"', page)
+    cookie = (set_cookie or "").split(";", 1)[0]
+    return (cookie, html.unescape(token.group(1))) if token and cookie else None
+
+
+def form_token():
+    """An antiforgery cookie and token from the real form, so that posts are accepted."""
+    status, page, headers = get(f"{SITE}/posts/new")
+    if status != 200:
+        raise SystemExit(f"GET /posts/new answered {status}")
+    form = parse_form(page, headers.get("Set-Cookie"))
+    if not form:
+        raise SystemExit("the form has no antiforgery token or cookie")
+    return form

@@ -1,0 +1,526 @@
+#!/usr/bin/env python3
+"""FooBar's known limits, measured in one run: single points of failure, maintenance, scale.
+
+Starts the stack (one app instance, or --web-instances N), sends a steady mixed load through nginx (load.py) and,
+while it runs, stops each part for a while and starts it again, then deploys a new build of the app, reloads nginx
+with a changed configuration and restarts nginx and MySQL, all through the Aspire CLI as a person would through the
+dashboard. Then it steps up the clients on /fortunes with wrk. It prints one table per part and writes the figures
+as JSON, and every request of the steady load as CSV, to TestResults/limits/. scripts/limits.sh sets the machine up
+and builds first. All traffic goes to 127.0.0.1; every loop is bounded in time.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import wrk  # noqa: E402  (scripts/lib: what bench and limits share)
+from aspire_cli import AspireCli  # noqa: E402
+from load import SteadyLoad, succeeded  # noqa: E402
+from site_http import SITE, get  # noqa: E402
+from stack import CLK_TCK, REPO, Stack, commit, cpu_by_group, machine, run  # noqa: E402
+from stack import log as stack_log  # noqa: E402
+
+TEMPLATE = REPO / "nginx/templates/default.conf.template"
+RENDERED = "/etc/nginx/conf.d/default.conf"  # where nginx's entrypoint renders the template (nginx/docker-entrypoint.sh)
+PROBES = ("/", "/fortunes", "/css/site.css")
+STEPS = (1, 4, 16, 64, 256)
+# Seconds: (the real run, --quick for development).
+TIMING = {
+    "baseline": (10, 3),  # the steady load alone, before anything is stopped
+    "stopped": (10, 3),   # how long a part stays stopped
+    "settle": (5, 2),     # after everything answers again, before the next phase
+    "step": (8, 3),       # each scale step
+}
+
+
+def log(message):
+    stack_log("limits", message)
+
+
+def web_resources(instances):
+    """The app's resources in the AppHost: `web` alone, or web-1 ... web-N in redundant mode."""
+    return ["web"] if instances == 1 else [f"web-{i}" for i in range(1, instances + 1)]
+
+
+def machine_busy_ticks():
+    """All cores' busy clock ticks so far (/proc/stat: everything but idle and iowait)."""
+    values = [int(v) for v in open("/proc/stat").readline().split()[1:]]
+    return sum(values) - values[3] - values[4]
+
+
+# ---- the new build -------------------------------------------------------------------------------
+
+def stage_build(configuration, folder, revision):
+    """Builds FooBar.Web into `folder` as a new assembly (its SourceRevisionId changed), before the stack starts,
+    so that building costs the measured window nothing."""
+    started = time.monotonic()
+    log(f"building the new version of FooBar.Web ({configuration}, SourceRevisionId={revision}) into {folder.relative_to(REPO)}")
+    subprocess.run(["dotnet", "build", str(REPO / "FooBar.Web"), "-c", configuration, f"-p:SourceRevisionId={revision}",
+                    "-o", str(folder), "-v", "quiet", "-nologo", "-clp:ErrorsOnly"], check=True, timeout=600,
+                   stdout=subprocess.DEVNULL)
+    log(f"built in {time.monotonic() - started:.0f} s")
+
+
+def install(staging, target):
+    """Puts every file of the new build that differs into the app's folder, each by rename: a running instance keeps
+    the file it mapped (FooBar.Web.dll is mapped shared, so writing it in place would change it under the running
+    app), and what starts next maps the new one."""
+    replaced = []
+    for source in sorted(staging.rglob("*")):
+        destination = target / source.relative_to(staging)
+        if source.is_file() and destination.is_file() and source.read_bytes() != destination.read_bytes():
+            temporary = destination.with_name(destination.name + ".limits-new")
+            shutil.copy2(source, temporary)
+            os.replace(temporary, destination)
+            replaced.append(str(source.relative_to(staging)))
+    return replaced
+
+
+def instances_running(stack, dll):
+    """(web processes that mapped this very FooBar.Web.dll, all web processes)."""
+    inode, pids, new = str(dll.stat().st_ino), stack.pids("web"), 0
+    for pid in pids:
+        try:
+            maps = Path(f"/proc/{pid}/maps").read_text().splitlines()
+        except OSError:
+            continue
+        new += any(line.endswith("/" + dll.name) and line.split()[4] == inode for line in maps)
+    return new, len(pids)
+
+
+# ---- phases under the steady load ----------------------------------------------------------------
+
+class Phase:
+    """Something done to the stack under the steady load, with the moments it went through on the load's clock."""
+
+    def __init__(self, load, part, name, action, since):
+        self.load, self.part, self.name = load, part, name
+        self.action, self.since = action, since  # the marks failures and recovery are counted from
+        self.marks = {}
+        self.notes = []
+        self.mark("begin")
+
+    def mark(self, name):
+        self.marks[name] = round(self.load.now(), 3)
+
+
+class Limits:
+    def __init__(self, args, stack, cli, load, timing):
+        self.args, self.stack, self.cli, self.load, self.timing = args, stack, cli, load, timing
+        self.names = web_resources(args.web_instances)
+        self.phases = []
+
+    def settle(self, phase):
+        """Until the pages and the static file answer 200 again (60 s at most), then `settle` seconds more, so that
+        the phase's window holds the stragglers."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not all(get(SITE + path, timeout=2)[0] == 200 for path in PROBES):
+            time.sleep(0.2)
+        phase.mark("answering")
+        time.sleep(self.timing["settle"])
+        phase.mark("end")
+
+    def attempt(self, phase, steps, recover):
+        """Runs the phase's steps; on a failure, records it, brings the parts back with `recover` and settles."""
+        try:
+            steps()
+        except Exception as error:  # noqa: BLE001  (the run goes on, the phase says what went wrong)
+            phase.notes.append(f"failed: {error}")
+            log(f"  {phase.name}: {error}")
+            try:
+                recover()
+            except Exception as again:  # noqa: BLE001
+                phase.notes.append(f"recovering failed: {again}")
+        self.settle(phase)
+        self.phases.append(phase)
+        log(f"  {phase.name}: done in {phase.marks['end'] - phase.marks['begin']:.0f} s")
+
+    def wait_healthy(self, resources):
+        for resource in resources:
+            self.cli.wait(resource, "healthy")
+
+    def baseline(self):
+        phase = Phase(self.load, "baseline", "the steady load alone", "begin", "begin")
+        time.sleep(self.timing["baseline"])
+        phase.mark("end")
+        self.phases.append(phase)
+
+    def outage(self, resource):
+        """A single point of failure: the resource stopped for `stopped` seconds, then started again."""
+        phase = Phase(self.load, "spof", resource, "stop", "start")
+        log(f"  {resource}: stop, {self.timing['stopped']} s, start")
+
+        def steps():
+            phase.mark("stop")
+            self.cli.command(resource, "stop")
+            phase.mark("stopped")
+            time.sleep(self.timing["stopped"])
+            phase.mark("start")
+            self.cli.command(resource, "start")
+            phase.mark("started")
+            self.cli.wait(resource, "healthy")
+            phase.mark("healthy")
+
+        def recover():
+            self.cli.command(resource, "start")
+            self.cli.wait(resource, "healthy")
+
+        self.attempt(phase, steps, recover)
+
+    def deploy(self, staging, app_folder):
+        """A new build: installed beside the running app, then the app restarted (single: its restart command;
+        redundant: nginx's rolling-restart, one instance at a time)."""
+        phase = Phase(self.load, "maintenance", "new build deployed", "restart", "restart")
+        how = "web restart" if len(self.names) == 1 else "nginx rolling-restart"
+        log(f"  new build deployed ({how})")
+
+        def steps():
+            replaced = install(staging, app_folder)
+            phase.notes.append(f"replaced {', '.join(replaced) or 'nothing (the build was the same)'}")
+            phase.mark("restart")
+            if len(self.names) == 1:
+                self.cli.command("web", "restart")
+            else:
+                self.cli.command("nginx", "rolling-restart", timeout=600)
+            phase.mark("restarted")
+            self.wait_healthy(self.names)
+            phase.mark("healthy")
+            new, total = instances_running(self.stack, app_folder / "FooBar.Web.dll")
+            phase.notes.append(f"{new} of {total} instance(s) run the new FooBar.Web.dll")
+            if new != total:
+                raise RuntimeError(f"only {new} of {total} instance(s) run the new build")
+
+        self.attempt(phase, steps, lambda: self.wait_healthy(self.names))
+
+    def reload(self, run_id):
+        """nginx reloaded with a changed configuration: a comment naming this run appended to the site's template
+        (bind-mounted into the container), rendered and loaded by reload-config, then the template restored. nginx
+        starts new workers and retires the old ones on any reload, whatever changed."""
+        phase = Phase(self.load, "maintenance", "nginx reloaded, changed configuration", "reload", "reload")
+        log("  nginx reload-config, changed configuration")
+        original = TEMPLATE.read_bytes()
+        marker = f"# changed by scripts/limits.sh, run {run_id}"
+
+        def steps():
+            TEMPLATE.write_bytes(original + f"\n{marker}\n".encode())
+            try:
+                phase.mark("reload")
+                self.cli.command("nginx", "reload-config")
+                phase.mark("reloaded")
+            finally:
+                TEMPLATE.write_bytes(original)
+            loaded = run("docker", "exec", self.stack.container("nginx"), "grep", "-c", marker, RENDERED, check=False).strip()
+            phase.notes.append(f"the rendered configuration has the change: {'yes' if loaded == '1' else 'NO'}")
+
+        self.attempt(phase, steps, lambda: TEMPLATE.write_bytes(original))
+
+    def restart(self, resource, name):
+        phase = Phase(self.load, "maintenance", name, "restart", "restart")
+        log(f"  {name}")
+
+        def steps():
+            phase.mark("restart")
+            self.cli.command(resource, "restart")
+            phase.mark("restarted")
+            self.wait_healthy([resource, *self.names])
+            phase.mark("healthy")
+
+        self.attempt(phase, steps, lambda: self.wait_healthy([resource, *self.names]))
+
+
+# ---- what the records say ------------------------------------------------------------------------
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else None
+
+
+def analyse(records, phase):
+    """A phase's figures from the requests that started in its window."""
+    begin, end = phase.marks["begin"], phase.marks["end"]
+    window = [r for r in records if begin <= r.t < end]
+    failed = [r for r in window if not succeeded(r)]
+    figures = {
+        "part": phase.part, "name": phase.name, "marks_s": phase.marks, "notes": phase.notes,
+        "requests": len(window), "failed": len(failed),
+        "failed_by_status": dict(Counter(str(r.status) for r in failed).most_common()),
+        "failed_by_kind": dict(Counter(r.kind for r in failed).most_common()),
+        "sent_again": sum(r.retried for r in window),
+        "p50_ms": percentile([r.ms for r in window], 0.5), "p99_ms": percentile([r.ms for r in window], 0.99),
+        "longest_wait_ms": max((r.ms for r in window), default=None),
+        "first_failure_s": None, "disruption_s": 0.0, "answered_again_s": None,
+        # How long the stop, or the maintenance action until all was healthy (or reloaded), took.
+        "stop_took_s": round(phase.marks["stopped"] - phase.marks["stop"], 2) if "stopped" in phase.marks else None,
+        "action_took_s": round(max(phase.marks.get("healthy", 0), phase.marks.get("reloaded", 0)) - phase.marks[phase.action], 2)
+        if phase.action in phase.marks and ({"healthy", "reloaded"} & set(phase.marks)) else None,
+    }
+    if failed:
+        first, last = min(r.t for r in failed), max(r.t for r in failed)
+        later = [r.t for r in window if r.t > last]
+        again = min(later) if later else end
+        # Measured from the action (the stop, the restart ...): when visitors first saw it, how long they did.
+        figures["first_failure_s"] = round(first - phase.marks.get(phase.action, begin), 2)
+        figures["disruption_s"] = round(again - first, 2)
+        # From the start command (or the action): seconds until every request answered again.
+        figures["answered_again_s"] = round(again - phase.marks.get(phase.since, begin), 2) if later else None
+    return figures
+
+
+def check_posts(load, run_id):
+    """Every post the site acknowledged (its redirect to /posts/{id}) read back at that address, and the listing
+    searched for this run's posts, to find any stored without an acknowledgement or stored twice."""
+    acknowledged = [p for p in load.posts if p["outcome"] == "acknowledged"]
+    read_back = 0
+    for post in acknowledged:
+        status, page, _ = get(f"{SITE}/posts/{post['id']}", timeout=5)
+        read_back += status == 200 and f">limits {run_id} post {post['n']}<" in page
+    pattern = re.compile(rf'<a href="/posts/(\d+)">limits {re.escape(run_id)} post (\d+)</a>')
+    stored = {}  # post n -> the ids it was stored under
+    for number in range(1, len(load.posts) // 20 + 5):
+        status, page, _ = get(f"{SITE}/posts?page={number}", timeout=5)
+        found = pattern.findall(page) if status == 200 else []
+        for post_id, n in found:
+            stored.setdefault(int(n), set()).add(post_id)
+        if not found and (stored or number > 3):
+            break  # newest first: past this run's posts
+    return {
+        "attempted": len(load.posts),
+        "form_not_loaded": sum(p["outcome"] == "no form" for p in load.posts),
+        "acknowledged": len(acknowledged),
+        "failed": sum(p["outcome"] == "failed" for p in load.posts),
+        "failed_by_status": dict(Counter(str(p["status"]) for p in load.posts if p["outcome"] == "failed")),
+        "stored": len(stored),
+        "acknowledged_and_read_back": read_back,
+        "acknowledged_but_missing": len(acknowledged) - read_back,
+        "stored_without_acknowledgement": len(set(stored) - {p["n"] for p in acknowledged}),
+        "stored_twice": sum(len(ids) > 1 for ids in stored.values()),
+    }
+
+
+# ---- scale ---------------------------------------------------------------------------------------
+
+def scale(stack, seconds):
+    """wrk on /fortunes (it reads MySQL) at 1, 4 ... 256 connections: each a client that sends its next request
+    as soon as it has the answer."""
+    url = f"{SITE}/fortunes"
+    # With no load at all: what the idle stack uses, and what else on the machine does (another stack, a build).
+    busy, before, started = machine_busy_ticks(), stack.snapshot(), time.monotonic()
+    time.sleep(3)
+    elapsed = time.monotonic() - started
+    idle_stack = sum(cpu_by_group(before, stack.snapshot(), elapsed).values())
+    idle_others = max(0, round(100 * (machine_busy_ticks() - busy) / CLK_TCK / elapsed) - idle_stack)
+    wrk.run(stack, url, 2, 8, 2)  # warm
+    steps = []
+    for clients in STEPS:
+        busy, started = machine_busy_ticks(), time.monotonic()
+        figures = wrk.run(stack, url, 2, clients, seconds)
+        figures["machine_cpu_percent"] = round(100 * (machine_busy_ticks() - busy) / CLK_TCK / (time.monotonic() - started))
+        figures["clients"] = clients
+        steps.append(figures)
+        log(f"  {clients} clients: {figures['requests_per_second']:,.0f} req/s, p99 {figures['p99_ms']} ms, "
+            f"{figures['errors']} errors")
+    return {"url": url, "seconds_per_step": seconds, "idle_cpu_percent": {"stack": idle_stack, "others": idle_others},
+            "steps": steps, "knee": knee(steps)}
+
+
+def knee(steps):
+    """The first step that no later one beats by 20 % or more (each step has 4 times the clients), and what was
+    busiest there."""
+    at = next(s for i, s in enumerate(steps)
+              if all(later["requests_per_second"] < 1.2 * s["requests_per_second"] for later in steps[i + 1:]))
+    if at is steps[-1]:
+        return {"clients": None, "says": f"req/s still grew by 20 % or more up to {at['clients']} clients"}
+    groups = {g: v for g, v in at["cpu_percent"].items() if g != "load (wrk)"}
+    busiest = max(groups, key=groups.get)
+    cores = os.cpu_count()
+    machine_full = at["machine_cpu_percent"] >= 90 * cores
+    return {
+        "clients": at["clients"], "requests_per_second": at["requests_per_second"],
+        "busiest_group": busiest, "busiest_cpu_percent": groups[busiest],
+        "machine_cpu_percent": at["machine_cpu_percent"], "cores": cores,
+        "says": (f"req/s stops growing after {at['clients']} clients ({at['requests_per_second']:,.0f} req/s): "
+                 + (f"the machine's {cores} cores are {at['machine_cpu_percent'] / cores:.0f} % busy, "
+                    if machine_full else f"the machine is {at['machine_cpu_percent'] / cores:.0f} % busy, ")
+                 + f"the busiest group is {busiest} at {groups[busiest]} % of a core"),
+    }
+
+
+# ---- tables --------------------------------------------------------------------------------------
+
+def counts(mapping):
+    return ", ".join(f"{k} ×{v}" for k, v in mapping.items()) or "—"
+
+
+def seconds_or_dash(value):
+    return "—" if value is None else f"{value:.1f}"
+
+
+def table(header, rows):
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(str(cell) for cell in row) + " |")
+
+
+def print_tables(results):
+    mode = results["mode"]
+    phases = results["phases"]
+    print(f"\n## {mode}: single points of failure (each stopped {results['timing_s']['stopped']} s, then started)")
+    table(["stopped", "requests", "failed", "what visitors got", "failed by kind", "longest wait ms", "disrupted s",
+           "all answer again, s after start", "stop took s"],
+          [[p["name"], p["requests"], p["failed"], counts(p["failed_by_status"]), counts(p["failed_by_kind"]),
+            f"{p['longest_wait_ms']:,.0f}", seconds_or_dash(p["disruption_s"]), seconds_or_dash(p["answered_again_s"]),
+            seconds_or_dash(p["stop_took_s"])]
+           for p in phases if p["part"] == "spof"])
+    print(f"\n## {mode}: maintenance")
+    table(["action", "requests", "failed", "what visitors got", "longest wait ms", "disrupted s", "action took s"],
+          [[p["name"], p["requests"], p["failed"], counts(p["failed_by_status"]), f"{p['longest_wait_ms']:,.0f}",
+            seconds_or_dash(p["disruption_s"]), seconds_or_dash(p["action_took_s"])]
+           for p in phases if p["part"] == "maintenance"])
+    for p in phases:
+        for note in p["notes"]:
+            print(f"- {p['name']}: {note}")
+    posts = results.get("posts")
+    if posts:
+        print(f"- posts: {posts['attempted']} begun; the form did not load for {posts['form_not_loaded']}; "
+              f"{posts['acknowledged'] + posts['failed']} sent: {posts['acknowledged']} acknowledged "
+              f"({posts['acknowledged_and_read_back']} of them read back), {posts['failed']} not "
+              f"({counts(posts['failed_by_status'])}); {posts['stored']} stored, "
+              f"{posts['stored_without_acknowledgement']} of them without an acknowledgement, {posts['stored_twice']} twice")
+    steady = results.get("steady")
+    if steady:
+        base = next(p for p in phases if p["part"] == "baseline")
+        print(f"- steady load: {steady['rate']} req/s from {steady['workers']} connections, {steady['requests']} requests "
+              f"({steady['skipped']} skipped behind schedule, {steady['sent_again']} sent again on a new connection); "
+              f"alone: p50 {base['p50_ms']} ms, p99 {base['p99_ms']} ms, {base['failed']} failed")
+    scaled = results.get("scale")
+    if scaled:
+        print(f"\n## {mode}: scale, {scaled['url']} ({scaled['seconds_per_step']} s per step)")
+        groups = sorted({g for s in scaled["steps"] for g in s["cpu_percent"]})
+        table(["clients", "req/s", "p50 ms", "p99 ms", "errors"] + [f"{g} %cpu" for g in groups] + ["machine %cpu"],
+              [[s["clients"], f"{s['requests_per_second']:,.0f}", f"{s['p50_ms']:.2f}", f"{s['p99_ms']:.2f}",
+                f"{s['errors']} ({counts(s.get('errors_by_kind', {}))})" if s["errors"] else "0"]
+               + [s["cpu_percent"].get(g, "") for g in groups] + [s["machine_cpu_percent"]] for s in scaled["steps"]])
+        print(f"- knee: {scaled['knee']['says']}")
+        idle = scaled["idle_cpu_percent"]
+        print(f"- without load: the stack used {idle['stack']} % cpu (100 = one core), the rest of the machine {idle['others']} %"
+              + (": something else was busy, so these figures are low" if idle["others"] > 20 else ""))
+
+
+# ---- the run -------------------------------------------------------------------------------------
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--web-instances", type=int, default=1, metavar="N",
+                        help="app instances: 1 (single-server, the default) or N >= 2 (redundant mode, web-1 ... web-N)")
+    parser.add_argument("--profile", choices=["production", "development"], default="production",
+                        help="the stack's profile (scripts/run.sh); production by default, as a site runs")
+    parser.add_argument("--parts", default="spof,maintenance,scale",
+                        help="which parts to run, comma-separated (default: all three)")
+    parser.add_argument("--rate", type=int, default=60, help="requests per second of the steady load (default 60)")
+    parser.add_argument("--quick", action="store_true", help="short phases, for developing this script; not for figures")
+    parser.add_argument("--out", default=str(REPO / "TestResults/limits"), help="folder for the figures")
+    parser.add_argument("--print", metavar="JSON", help="print the tables of an earlier run's figures, and stop")
+    args = parser.parse_args()
+    if args.print:
+        print_tables(json.loads(Path(args.print).read_text()))
+        return
+    parts = set(args.parts.split(","))
+    if not parts <= {"spof", "maintenance", "scale"} or args.web_instances < 1:
+        parser.error("--parts takes spof, maintenance and scale; --web-instances is 1 or more")
+    timing = {k: v[1] if args.quick else v[0] for k, v in TIMING.items()}
+
+    began = time.monotonic()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run_id = f"{stamp}-{os.getpid()}"
+    mode = "single" if args.web_instances == 1 else f"redundant-{args.web_instances}"
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    configuration = "Release" if args.profile == "production" else "Debug"
+    results = {"machine": machine(), "commit": commit(), "mode": mode, "web_instances": args.web_instances,
+               "profile": args.profile, "quick": args.quick, "run_id": run_id, "timing_s": timing,
+               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "phases": []}
+    names = web_resources(args.web_instances)
+
+    staging = out / f"build-{run_id}"
+    if "maintenance" in parts:
+        stage_build(configuration, staging, f"limits-{run_id}")
+
+    run_args = (["--production"] if args.profile == "production" else []) + ["--web-instances", str(args.web_instances)]
+    log(f"starting the stack ({mode}, {args.profile} profile)")
+    stack = Stack.start(run_args, out / f"stack-{run_id}.log", f"{SITE}/")
+    log(f"the site answered after {stack.timeline['site / is 200']} s")
+    cli = load = None
+    try:
+        cli = AspireCli(stack.pid)
+        resources = cli.resources()
+        missing = [name for name in ("nginx", "mysql", *names) if name not in resources]
+        commands = set(resources.get("nginx", {}).get("commands", {}))
+        needed = {"reload-config"} | ({"rolling-restart"} if args.web_instances > 1 else set())
+        if missing or not needed <= commands:
+            raise SystemExit(f"this AppHost has resources {sorted(resources)} and nginx commands {sorted(commands)}: "
+                             f"{mode} mode needs {', '.join(missing + sorted(needed - commands))} as well")
+        app_folder = Path(resources[names[0]]["properties"]["executable.path"]).parent
+        for name in ("mysql", *names, "nginx"):
+            cli.wait(name, "healthy")
+        for path in PROBES * 3:
+            get(SITE + path)
+
+        if parts & {"spof", "maintenance"}:
+            load = SteadyLoad(args.rate, workers=max(8, args.rate // 3), run_id=run_id, max_seconds=1200)
+            limits = Limits(args, stack, cli, load, timing)
+            log(f"steady load: {args.rate} req/s through nginx")
+            load.start()
+            try:
+                limits.baseline()
+                if "spof" in parts:
+                    log("single points of failure")
+                    for resource in ("nginx", *names, "mysql"):
+                        limits.outage(resource)
+                if "maintenance" in parts:
+                    log("maintenance")
+                    limits.deploy(staging, app_folder)
+                    limits.reload(run_id)
+                    limits.restart("nginx", "nginx restarted")
+                    limits.restart("mysql", "MySQL restarted")
+            finally:
+                load.stop()
+            load.write_csv(out / f"limits-{mode}-{stamp}-requests.csv")
+            results["phases"] = [analyse(load.records, phase) for phase in limits.phases]
+            results["steady"] = {"rate": args.rate, "workers": load.workers, "requests": len(load.records),
+                                 "skipped": load.skipped, "sent_again": sum(r.retried for r in load.records),
+                                 "requests_csv": f"limits-{mode}-{stamp}-requests.csv"}
+            log("reading back the posts")
+            results["posts"] = check_posts(load, run_id)
+
+        if "scale" in parts:
+            log("scale: wrk on /fortunes, " + ", ".join(map(str, STEPS)) + " clients")
+            results["scale"] = scale(stack, timing["step"])
+    finally:
+        if load:
+            load.stop()
+        if cli:
+            cli.close()
+        log("stopping the stack")
+        stack.stop()
+        shutil.rmtree(staging, ignore_errors=True)
+
+    results["duration_s"] = round(time.monotonic() - began)
+    path = out / f"limits-{mode}-{stamp}.json"
+    path.write_text(json.dumps(results, indent=2))
+    print_tables(results)
+    m = results["machine"]
+    print(f"\nmachine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GiB; commit {results['commit']}; "
+          f"{args.profile} profile; {'QUICK (development) timings; ' if args.quick else ''}run took {results['duration_s']} s")
+    print(f"figures: {path}")
+
+
+if __name__ == "__main__":
+    main()

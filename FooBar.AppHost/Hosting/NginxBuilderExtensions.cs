@@ -1,4 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
+using FooBar.AppHost.Hosting;
 
 namespace Aspire.Hosting;
 
@@ -12,18 +13,35 @@ public static class NginxBuilderExtensions
     private const string HtmlDirectory = "/usr/share/nginx/html";
     private const string SocketsDirectory = "/run/foobar";
 
+    /// <summary>Adds an nginx container, published on loopback.</summary>
+    /// <remarks>
+    /// This version defaults to the <inheritdoc cref="NginxContainerImageTags.Tag"/> tag of the
+    /// <inheritdoc cref="NginxContainerImageTags.Image"/> image from <inheritdoc cref="NginxContainerImageTags.Registry"/>;
+    /// <c>WithDockerfile</c> replaces it with an image built from a recipe that honours the same contract.
+    /// </remarks>
+    /// <param name="builder">The AppHost's builder.</param>
+    /// <param name="name">The resource's name.</param>
+    /// <param name="port">The host port nginx is published on (on loopback); a free one when null.</param>
+    /// <returns>The nginx resource builder.</returns>
     public static IResourceBuilder<NginxResource> AddNginx(this IDistributedApplicationBuilder builder,
         [ResourceName] string name, int? port = null) =>
         builder.AddResource(new NginxResource(name))
-            .WithImage("nginx", "1.28")
+            .WithImage(NginxContainerImageTags.Image, NginxContainerImageTags.Tag)
+            .WithImageRegistry(NginxContainerImageTags.Registry)
             // Published straight to loopback: visitors reach nginx itself, not a proxy of Aspire's in front of it.
             .WithHttpEndpoint(port: port, targetPort: 80, name: NginxResource.HttpEndpointName, isProxied: false);
 
     /// <summary>Mounts a folder of <c>*.conf.template</c> files as nginx's site configuration.</summary>
+    /// <param name="builder">The nginx resource builder.</param>
+    /// <param name="source">The folder of templates, relative to the AppHost's folder or absolute.</param>
+    /// <returns>The nginx resource builder.</returns>
     public static IResourceBuilder<NginxResource> WithConfigTemplates(this IResourceBuilder<NginxResource> builder, string source) =>
         builder.WithBindMount(source, TemplatesDirectory, isReadOnly: true);
 
     /// <summary>Serves the project's <c>wwwroot</c> (mounted read-only), so nginx answers static requests itself.</summary>
+    /// <param name="builder">The nginx resource builder.</param>
+    /// <param name="project">The project whose static files nginx serves.</param>
+    /// <returns>The nginx resource builder.</returns>
     public static IResourceBuilder<NginxResource> WithStaticFilesFrom(this IResourceBuilder<NginxResource> builder,
         IResourceBuilder<ProjectResource> project)
     {
@@ -38,6 +56,9 @@ public static class NginxBuilderExtensions
     /// (nginx and an app server are paired this way on one machine); a refused connection then reaches nginx
     /// at once. Elsewhere (Docker Desktop's VM does not carry a socket across) nginx uses the endpoint over TCP.
     /// </summary>
+    /// <param name="builder">The nginx resource builder.</param>
+    /// <param name="upstream">The project nginx forwards dynamic requests to.</param>
+    /// <param name="endpointName">The project's HTTP endpoint.</param>
     /// <returns>The nginx resource builder.</returns>
     public static IResourceBuilder<NginxResource> WithUpstream(this IResourceBuilder<NginxResource> builder,
         IResourceBuilder<ProjectResource> upstream, string endpointName = "http")

@@ -4,14 +4,18 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting;
 
+/// <summary>Commands the dashboard offers for an nginx resource.</summary>
 public static class NginxCommandExtensions
 {
+    /// <summary>The name of the command <see cref="WithReloadCommand"/> adds.</summary>
     public const string ReloadCommandName = "reload-config";
 
     /// <summary>
     /// Adds a "Reload configuration" command to the dashboard: re-renders the templates, has nginx check
     /// them and, only if they are valid, reloads its workers gracefully (no request is dropped).
     /// </summary>
+    /// <param name="builder">The nginx resource builder.</param>
+    /// <returns>The nginx resource builder.</returns>
     public static IResourceBuilder<NginxResource> WithReloadCommand(this IResourceBuilder<NginxResource> builder) =>
         builder.WithCommand(ReloadCommandName, "Reload configuration", async context =>
         {

@@ -11,12 +11,12 @@ using OpenTelemetry.Trace;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// What every FooBar service gets: OpenTelemetry (logs, metrics, traces) exported over OTLP when
-/// Aspire provides an endpoint, and health checks. Nothing here wires what no FooBar service uses: the app
-/// calls no other service over HTTP, so it has no service discovery and no HTTP resilience. A service that
-/// does would add the packages Microsoft.Extensions.ServiceDiscovery and Microsoft.Extensions.Http.Resilience
-/// and, in <c>AddServiceDefaults</c>, <c>builder.Services.AddServiceDiscovery()</c> and
-/// <c>ConfigureHttpClientDefaults(http =&gt; { http.AddStandardResilienceHandler(); http.AddServiceDiscovery(); })</c>.
+/// What every FooBar service gets, and only what FooBar uses: OpenTelemetry (logs, metrics, traces) exported over
+/// OTLP when Aspire provides an endpoint, and health checks. The app calls no other service over HTTP, so there is
+/// no service discovery or HTTP resilience; a service that does adds them back with the packages
+/// Microsoft.Extensions.ServiceDiscovery and Microsoft.Extensions.Http.Resilience and, in <c>AddServiceDefaults</c>,
+/// <c>builder.Services.AddServiceDiscovery()</c> and
+/// <c>builder.Services.ConfigureHttpClientDefaults(http =&gt; { http.AddStandardResilienceHandler(); http.AddServiceDiscovery(); })</c>.
 /// </summary>
 public static class Extensions
 {

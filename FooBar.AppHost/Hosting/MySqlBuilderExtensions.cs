@@ -28,6 +28,11 @@ public static class MySqlBuilderExtensions
     /// therefore works here and nowhere else.
     /// </para>
     /// </remarks>
+    /// <param name="builder">The AppHost's builder.</param>
+    /// <param name="name">The resource's name, also its connection string's name.</param>
+    /// <param name="password">Root's password; generated and kept in the AppHost's user secrets when null.</param>
+    /// <param name="port">The host port MySQL is published on (on loopback); a free one when null.</param>
+    /// <returns>The server's resource builder.</returns>
     /// <example>
     /// A server whose data outlives its container, with one database:
     /// <code lang="csharp">
@@ -36,11 +41,6 @@ public static class MySqlBuilderExtensions
     /// builder.AddProject&lt;Projects.App&gt;("app").WithReference(database).WaitFor(database);
     /// </code>
     /// </example>
-    /// <param name="builder">The AppHost's builder.</param>
-    /// <param name="name">The resource's name, also its connection string's name.</param>
-    /// <param name="password">Root's password; generated and kept in the AppHost's user secrets when null.</param>
-    /// <param name="port">The host port MySQL is published on (on loopback); a free one when null.</param>
-    /// <returns>The server's resource builder.</returns>
     public static IResourceBuilder<MySqlServerResource> AddMySql(this IDistributedApplicationBuilder builder,
         [ResourceName] string name, IResourceBuilder<ParameterResource>? password = null, int? port = null)
     {

@@ -11,30 +11,41 @@ using OpenTelemetry.Trace;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// What every FooBar service gets: OpenTelemetry (logs, metrics, traces) exported over OTLP when
-/// Aspire provides an endpoint, health checks, service discovery and resilient HttpClients.
+/// What every FooBar service gets, and only what FooBar uses: OpenTelemetry (logs, metrics, traces) exported over
+/// OTLP when Aspire provides an endpoint, and health checks. The app calls no other service over HTTP, so there is
+/// no service discovery or HTTP resilience; a service that does adds them back with the packages
+/// Microsoft.Extensions.ServiceDiscovery and Microsoft.Extensions.Http.Resilience and, in <c>AddServiceDefaults</c>,
+/// <c>builder.Services.AddServiceDiscovery()</c> and
+/// <c>builder.Services.ConfigureHttpClientDefaults(http =&gt; { http.AddStandardResilienceHandler(); http.AddServiceDiscovery(); })</c>.
 /// </summary>
 public static class Extensions
 {
+    /// <summary>The readiness endpoint's path: every health check, dependencies included.</summary>
     public const string HealthEndpointPath = "/health";
+
+    /// <summary>The liveness endpoint's path: the checks tagged "live" only.</summary>
     public const string AlivenessEndpointPath = "/alive";
+
     private const string LiveTag = "live";
 
+    /// <summary>Adds OpenTelemetry and the default health checks.</summary>
+    /// <typeparam name="TBuilder">The application builder's type.</typeparam>
+    /// <param name="builder">The application builder.</param>
+    /// <returns>The application builder.</returns>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
-
-        builder.Services.AddServiceDiscovery();
-        builder.Services.ConfigureHttpClientDefaults(http =>
-        {
-            http.AddStandardResilienceHandler();
-            http.AddServiceDiscovery();
-        });
-
         return builder;
     }
 
+    /// <summary>
+    /// Logs, metrics and traces of ASP.NET Core, outgoing HTTP and the runtime, and of the app's own
+    /// <c>ActivitySource</c> (named after the application), exported over OTLP when Aspire sets an endpoint.
+    /// </summary>
+    /// <typeparam name="TBuilder">The application builder's type.</typeparam>
+    /// <param name="builder">The application builder.</param>
+    /// <returns>The application builder.</returns>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Logging.AddOpenTelemetry(logging =>
@@ -64,6 +75,10 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>Adds the "self" check, tagged "live": the process answers.</summary>
+    /// <typeparam name="TBuilder">The application builder's type.</typeparam>
+    /// <param name="builder">The application builder.</param>
+    /// <returns>The application builder.</returns>
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddHealthChecks()
@@ -76,6 +91,8 @@ public static class Extensions
     /// <c>/health</c>: ready to serve (every check, dependencies included); <c>/alive</c>: the process
     /// itself is live. Both answer only on the app's own endpoint; nginx does not forward them.
     /// </summary>
+    /// <param name="app">The web application.</param>
+    /// <returns>The web application.</returns>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks(HealthEndpointPath);

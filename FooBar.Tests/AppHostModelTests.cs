@@ -1,3 +1,5 @@
+using FooBar.AppHost.Hosting;
+
 namespace FooBar.Tests;
 
 /// <summary>The AppHost's model, built but not started: what the topology says, without containers.</summary>
@@ -6,17 +8,19 @@ public sealed class AppHostModelTests
     [Fact]
     public async Task MySQL_runs_the_configured_local_image_by_default()
     {
-        var image = await MySqlImageAsync();
+        var (image, configured) = await MySqlImageAsync();
 
-        Assert.Equal(("foobar/mysql-compatible", "mariadb-10.11", (string?)null), image);
+        // The local stand-in that scripts/setup.sh builds, named once in the AppHost's appsettings.json.
+        Assert.Equal(configured, $"{image.Image}:{image.Tag}");
+        Assert.Null(image.Registry);
     }
 
     [Fact]
     public async Task MySQL_falls_back_to_the_official_image_when_the_configured_one_is_cleared()
     {
-        var image = await MySqlImageAsync("--ContainerImages:mysql=");
+        var (image, _) = await MySqlImageAsync("--ContainerImages:mysql=");
 
-        Assert.Equal(("mysql", "8.4", (string?)null), image);
+        Assert.Equal((MySqlContainerImageTags.Image, MySqlContainerImageTags.Tag, MySqlContainerImageTags.Registry), image);
     }
 
     [Fact]
@@ -214,10 +218,11 @@ public sealed class AppHostModelTests
     private static IEnumerable<string> WaitsFor(IResource resource) =>
         resource.Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name);
 
-    private static async Task<(string Image, string? Tag, string? Registry)> MySqlImageAsync(params string[] args)
+    // The MySQL server's image, and the image the AppHost's configuration names for it.
+    private static async Task<((string Image, string? Tag, string? Registry) Image, string? Configured)> MySqlImageAsync(params string[] args)
     {
         await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(args);
         var image = appHost.Resources.OfType<MySqlServerResource>().Single().Annotations.OfType<ContainerImageAnnotation>().Single();
-        return (image.Image, image.Tag, image.Registry);
+        return ((image.Image, image.Tag, image.Registry), appHost.Configuration["ContainerImages:mysql"]);
     }
 }

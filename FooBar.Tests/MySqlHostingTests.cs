@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using System.Text;
-using System.Text.Json;
 using FooBar.Tests.Infrastructure;
 using MySqlConnector;
 
@@ -31,7 +30,8 @@ public sealed class MySqlHostingTests
                 builder.Resources.Remove(resource);
             }
             builder.ConfigureForTests();
-            builder.Configuration["ContainerImages:contract-mysql"] = AppHostMySqlImage();
+            // The image the AppHost runs for its own MySQL.
+            builder.Configuration["ContainerImages:contract-mysql"] = builder.Configuration["ContainerImages:mysql"];
             // Quotes, a backslash and a space: the password must reach the server intact.
             var rootPassword = builder.AddParameter("contract-root-password", @"r00t 'pa\ss", secret: true);
             var server = builder.AddMySql("contract-mysql", rootPassword)
@@ -121,7 +121,7 @@ public sealed class MySqlHostingTests
             builder.Resources.Remove(resource);
         }
         builder.ConfigureForTests();
-        builder.Configuration["ContainerImages:logins-mysql"] = AppHostMySqlImage();
+        builder.Configuration["ContainerImages:logins-mysql"] = builder.Configuration["ContainerImages:mysql"];
         // Fixed passwords: both runs log in to the same data directory.
         var rootPassword = builder.AddParameter("logins-root-password", "logins-root", secret: true);
         var appPassword = builder.AddParameter("logins-app-password", "logins-app", secret: true);
@@ -157,12 +157,6 @@ public sealed class MySqlHostingTests
     {
         await using var command = new MySqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
-    }
-
-    private static string AppHostMySqlImage()
-    {
-        using var settings = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "FooBar.AppHost", "appsettings.json")));
-        return settings.RootElement.GetProperty("ContainerImages").GetProperty("mysql").GetString()!;
     }
 
     private static async Task WriteGzipAsync(string path, string text)

@@ -4,7 +4,7 @@
 export PATH="/usr/local/bin:$PATH"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-# With official images, MySQL runs the AppHost's default image (mysql:8.4) instead of the local MariaDB one.
+# With official images, MySQL runs the AppHost's default image (MySqlContainerImageTags) instead of the local MariaDB one.
 if [ "${FOOBAR_IMAGES:-local}" = official ]; then
   export ContainerImages__mysql=
 fi

@@ -5,7 +5,8 @@
 # and says what it did and how long it took.
 #
 #   FOOBAR_IMAGES=local     (default) build base and MySQL-compatible images from Debian packages
-#   FOOBAR_IMAGES=official  pull debian:bookworm-slim and mysql:8.4 from their registries
+#   FOOBAR_IMAGES=official  pull the base images from their registries; the AppHost's official MySQL
+#                           image (MySqlContainerImageTags) is pulled by Aspire when it first starts it
 #
 #   --tests                 also install what the tests need (scripts/test.sh): Chromium, which the
 #                           browser tests drive, and LuaJIT, which runs the nginx exporter's unit tests
@@ -21,7 +22,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 images=${FOOBAR_IMAGES:-local}
 base_image=debian:bookworm-slim
 tunnel_base_image=mcr.microsoft.com/azurelinux/base/core:3.0
-mysql_local_image=foobar/mysql-compatible:mariadb-10.11
+# The image the AppHost runs in MySQL's place is named once, as ContainerImages:mysql in its configuration.
+appsettings="$repo/FooBar.AppHost/appsettings.json"
+mysql_local_image=$(sed -n 's/^ *"mysql": *"\([^"]*\)".*/\1/p' "$appsettings")
 dockerd_log=/var/log/foobar-dockerd.log
 # Ports published to loopback are forwarded by the kernel (NAT), not by a docker-proxy process per port.
 dockerd_config='{ "userland-proxy": false }'
@@ -171,11 +174,9 @@ tunnel_prerequisites() {
 }
 
 mysql_image() {
-  if [ "$images" = official ]; then
-    have_image mysql:8.4 && log "  mysql:8.4 already present" || docker pull mysql:8.4
-  else
-    build_recipe "$repo/images/mysql-compatible" "$mysql_local_image"
-  fi
+  if [ "$images" = official ]; then log "  skipped: Aspire pulls the official image when it first starts MySQL"; return; fi
+  [ -n "$mysql_local_image" ] || { log "  no ContainerImages:mysql in ${appsettings#"$repo"/}"; exit 1; }
+  build_recipe "$repo/images/mysql-compatible" "$mysql_local_image"
 }
 
 # The browser tests drive Debian's Chromium; Playwright's own browser download needs hosts this

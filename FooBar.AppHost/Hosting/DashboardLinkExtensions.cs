@@ -1,11 +1,15 @@
 namespace Aspire.Hosting;
 
+/// <summary>Lets a resource link to the Aspire dashboard.</summary>
 public static class DashboardLinkExtensions
 {
     /// <summary>
     /// Tells a resource where the Aspire dashboard is (<c>Dashboard__Url</c>), so its pages can link a request
     /// to its trace. Nothing is set when the AppHost has no dashboard address.
     /// </summary>
+    /// <typeparam name="T">The resource's type.</typeparam>
+    /// <param name="builder">The resource's builder.</param>
+    /// <returns>The resource's builder.</returns>
     public static IResourceBuilder<T> WithDashboardLinks<T>(this IResourceBuilder<T> builder) where T : IResourceWithEnvironment =>
         builder.WithEnvironment(context =>
         {

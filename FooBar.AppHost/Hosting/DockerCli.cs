@@ -4,8 +4,8 @@ using System.Diagnostics;
 namespace FooBar.AppHost.Hosting;
 
 /// <summary>
-/// The one place the AppHost runs the Docker CLI (the engine Aspire itself drives here, scripts/setup.sh):
-/// bounded in time, output and error together, a missing CLI reported as a failure rather than thrown.
+/// The one place FooBar runs the Docker CLI (the engine Aspire itself drives here, scripts/setup.sh), from the AppHost
+/// and from the tests alike: bounded in time, output and error together, a missing CLI reported as a failure rather than thrown.
 /// </summary>
 internal static class DockerCli
 {
@@ -40,7 +40,8 @@ internal static class DockerCli
         }
         catch (Win32Exception ex)
         {
-            return (-1, $"the docker CLI could not be started: {ex.Message}");
+            // Most often no docker on PATH at all: say where it comes from rather than only the OS's words.
+            return (-1, $"the docker CLI could not be started ({ex.Message}); scripts/setup.sh installs Docker and puts its CLI on PATH");
         }
 
         using (process)

@@ -12,29 +12,42 @@ namespace Aspire.Hosting;
 /// </summary>
 public static class MySqlBuilderExtensions
 {
-    // The official image, from the container runtime's default registry.
-    public const string DefaultImage = "mysql";
-    public const string DefaultTag = "8.4";
-
     private const string DataDirectory = "/var/lib/mysql";
     private const string InitDirectory = "/docker-entrypoint-initdb.d";
 
     /// <summary>Adds a MySQL server container; without <paramref name="password"/> a root password is generated.</summary>
     /// <remarks>
+    /// <para>
+    /// This version defaults to the <inheritdoc cref="MySqlContainerImageTags.Tag"/> tag of the
+    /// <inheritdoc cref="MySqlContainerImageTags.Image"/> image from <inheritdoc cref="MySqlContainerImageTags.Registry"/>.
+    /// The server is healthy once it answers a query with its own connection string.
+    /// </para>
+    /// <para>
     /// Root logs in through the container's socket and, over the network, from this host only (the address the
     /// host's connections arrive from, on each start); the server's connection string, which logs in as root,
     /// therefore works here and nowhere else.
+    /// </para>
     /// </remarks>
     /// <param name="builder">The AppHost's builder.</param>
     /// <param name="name">The resource's name, also its connection string's name.</param>
     /// <param name="password">Root's password; generated and kept in the AppHost's user secrets when null.</param>
     /// <param name="port">The host port MySQL is published on (on loopback); a free one when null.</param>
     /// <returns>The server's resource builder.</returns>
+    /// <example>
+    /// A server whose data outlives its container, with one database:
+    /// <code lang="csharp">
+    /// var mysql = builder.AddMySql("mysql").WithDataVolume();
+    /// var database = mysql.AddDatabase("appdb");
+    /// builder.AddProject&lt;Projects.App&gt;("app").WithReference(database).WaitFor(database);
+    /// </code>
+    /// </example>
     public static IResourceBuilder<MySqlServerResource> AddMySql(this IDistributedApplicationBuilder builder,
         [ResourceName] string name, IResourceBuilder<ParameterResource>? password = null, int? port = null)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
 
+        // Letters and digits only: a password goes into connection strings as it is.
         var passwordParameter = password?.Resource
             ?? ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false);
         var server = new MySqlServerResource(name, passwordParameter);
@@ -43,14 +56,12 @@ public static class MySqlBuilderExtensions
         builder.Eventing.Subscribe<ResourceReadyEvent>(server, async (@event, ct) =>
         {
             var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
-            var databases = @event.Services.GetRequiredService<DistributedApplicationModel>().Resources
-                .OfType<MySqlDatabaseResource>().Where(database => database.Parent == server);
 
             await using var connection = new MySqlConnection(await server.ConnectionStringExpression.GetValueAsync(ct));
             await connection.OpenAsync(ct);
             // Apps run on this host, as the AppHost does: their logins are for the address its connections arrive from.
             var thisHost = (string)(await ScalarAsync(connection, "SELECT SUBSTRING_INDEX(USER(), '@', -1)", ct))!;
-            foreach (var database in databases)
+            foreach (var database in server.DatabaseResources)
             {
                 await ExecuteAsync(connection, $"CREATE DATABASE IF NOT EXISTS {QuoteIdentifier(database.DatabaseName)}", ct);
                 logger.LogInformation("Database {Database} is ready", database.DatabaseName);
@@ -73,7 +84,8 @@ public static class MySqlBuilderExtensions
         return builder.AddResourceWithQueryHealthCheck(server)
             // Published straight to loopback: no proxy of Aspire's between the app and its queries.
             .WithEndpoint(port: port, targetPort: 3306, name: MySqlServerResource.PrimaryEndpointName, isProxied: false)
-            .WithImage(DefaultImage, DefaultTag)
+            .WithImage(MySqlContainerImageTags.Image, MySqlContainerImageTags.Tag)
+            .WithImageRegistry(MySqlContainerImageTags.Registry)
             .WithEnvironment(context =>
             {
                 context.EnvironmentVariables["MYSQL_ROOT_PASSWORD"] = server.PasswordParameter;
@@ -82,14 +94,19 @@ public static class MySqlBuilderExtensions
             });
     }
 
-    /// <summary>Adds a database, created on the server when it is ready, and healthy once it can be queried.</summary>
+    /// <summary>Adds a database, created on the server when the server is ready, and healthy once it can be queried.</summary>
+    /// <param name="builder">The server's resource builder.</param>
+    /// <param name="name">The resource's name, also its connection string's name.</param>
+    /// <param name="databaseName">The database's name on the server; <paramref name="name"/> when null.</param>
+    /// <returns>The database's resource builder.</returns>
     public static IResourceBuilder<MySqlDatabaseResource> AddDatabase(this IResourceBuilder<MySqlServerResource> builder,
         [ResourceName] string name, string? databaseName = null)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
 
         var database = new MySqlDatabaseResource(name, databaseName ?? name, builder.Resource);
-        builder.Resource.AddDatabase(name, database.DatabaseName);
+        builder.Resource.AddDatabase(database);
 
         return builder.ApplicationBuilder.AddResourceWithQueryHealthCheck(database);
     }
@@ -108,19 +125,28 @@ public static class MySqlBuilderExtensions
     /// <param name="userName">The MySQL user name: 1 to 32 ASCII letters, digits or underscores; <paramref name="name"/> when null.</param>
     /// <param name="password">The user's password; generated and kept in the AppHost's user secrets when null.</param>
     /// <returns>The user's resource builder.</returns>
+    /// <exception cref="ArgumentException"><paramref name="userName"/> (or <paramref name="name"/>) is not a valid user name.</exception>
+    /// <example>
+    /// The app logs in as <c>app_web</c>, never as root:
+    /// <code lang="csharp">
+    /// var login = database.AddUser("appdb-web", userName: "app_web");
+    /// builder.AddProject&lt;Projects.App&gt;("app").WithReference(login, connectionName: "appdb").WaitFor(login);
+    /// </code>
+    /// </example>
     public static IResourceBuilder<MySqlUserResource> AddUser(this IResourceBuilder<MySqlDatabaseResource> builder,
         [ResourceName] string name, string? userName = null, IResourceBuilder<ParameterResource>? password = null)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
 
-        var passwordParameter = password?.Resource
-            ?? ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder.ApplicationBuilder, $"{name}-password", special: false);
         userName ??= name;
         // User names go into account names ('name'@'host'); keep them to characters that need no quoting.
-        if (userName.Length > 32 || !userName.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+        if (userName.Length is 0 or > 32 || !userName.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
         {
             throw new ArgumentException($"MySQL user name '{userName}' must be 1 to 32 ASCII letters, digits or underscores.", nameof(userName));
         }
+        var passwordParameter = password?.Resource
+            ?? ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder.ApplicationBuilder, $"{name}-password", special: false);
         var user = new MySqlUserResource(name, userName, passwordParameter, builder.Resource);
         builder.Resource.AddUser(user);
 
@@ -128,21 +154,40 @@ public static class MySqlBuilderExtensions
     }
 
     /// <summary>Keeps the data directory in a named volume, so data outlives the container.</summary>
+    /// <param name="builder">The server's resource builder.</param>
+    /// <param name="name">The volume's name; one made from the AppHost's and the resource's names when null.</param>
+    /// <param name="isReadOnly">Whether the volume is mounted read-only.</param>
+    /// <returns>The server's resource builder.</returns>
     public static IResourceBuilder<MySqlServerResource> WithDataVolume(this IResourceBuilder<MySqlServerResource> builder,
-        string? name = null, bool isReadOnly = false) =>
-        builder.WithVolume(name ?? VolumeNameGenerator.Generate(builder, "data"), DataDirectory, isReadOnly);
+        string? name = null, bool isReadOnly = false)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.WithVolume(name ?? VolumeNameGenerator.Generate(builder, "data"), DataDirectory, isReadOnly);
+    }
 
     /// <summary>Keeps the data directory in a host folder.</summary>
+    /// <param name="builder">The server's resource builder.</param>
+    /// <param name="source">The host folder.</param>
+    /// <param name="isReadOnly">Whether the folder is mounted read-only.</param>
+    /// <returns>The server's resource builder.</returns>
     public static IResourceBuilder<MySqlServerResource> WithDataBindMount(this IResourceBuilder<MySqlServerResource> builder,
-        string source, bool isReadOnly = false) =>
-        builder.WithBindMount(source, DataDirectory, isReadOnly);
+        string source, bool isReadOnly = false)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(source);
+        return builder.WithBindMount(source, DataDirectory, isReadOnly);
+    }
 
     /// <summary>
     /// Copies the .sql, .sql.gz and .sh files of <paramref name="source"/> into the image's init directory;
     /// they run once, when the data directory is first created.
     /// </summary>
+    /// <param name="builder">The server's resource builder.</param>
+    /// <param name="source">The folder of init files, relative to the AppHost's folder or absolute.</param>
+    /// <returns>The server's resource builder.</returns>
     public static IResourceBuilder<MySqlServerResource> WithInitFiles(this IResourceBuilder<MySqlServerResource> builder, string source)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(source);
         return builder.WithContainerFiles(InitDirectory, Path.GetFullPath(source, builder.ApplicationBuilder.AppHostDirectory));
     }
@@ -157,7 +202,7 @@ public static class MySqlBuilderExtensions
             connectionString = await resource.ConnectionStringExpression.GetValueAsync(ct));
 
         var healthCheckKey = $"{resource.Name}_check";
-        builder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlHealthCheck>(healthCheckKey, new Func<string?>(() => connectionString));
+        builder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlResourceHealthCheck>(healthCheckKey, new Func<string?>(() => connectionString));
         return builder.AddResource(resource).WithHealthCheck(healthCheckKey);
     }
 

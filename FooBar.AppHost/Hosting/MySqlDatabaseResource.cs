@@ -1,20 +1,31 @@
 namespace Aspire.Hosting.ApplicationModel;
 
-/// <summary>A database on a <see cref="MySqlServerResource"/>; referencing it passes its connection string.</summary>
+/// <summary>
+/// A database on a <see cref="MySqlServerResource"/>, which creates it, and the owner of the logins that have rights on
+/// it; referencing it passes a connection string that logs in as root.
+/// </summary>
+/// <param name="name">The resource's name, also its connection string's name.</param>
+/// <param name="databaseName">The database's name on the server.</param>
+/// <param name="parent">The server the database is on.</param>
 public sealed class MySqlDatabaseResource(string name, string databaseName, MySqlServerResource parent)
     : Resource(name), IResourceWithParent<MySqlServerResource>, IResourceWithConnectionString
 {
     private readonly List<MySqlUserResource> _users = [];
 
-    public MySqlServerResource Parent { get; } = parent;
+    /// <summary>Gets the server the database is on.</summary>
+    public MySqlServerResource Parent { get; } = parent ?? throw new ArgumentNullException(nameof(parent));
 
-    public string DatabaseName { get; } = databaseName;
+    /// <summary>Gets the database's name on the server.</summary>
+    public string DatabaseName { get; } = string.IsNullOrEmpty(databaseName)
+        ? throw new ArgumentException("A database needs a name.", nameof(databaseName))
+        : databaseName;
 
-    /// <summary>The logins that have rights on this database, created with it.</summary>
+    /// <summary>Gets the logins that have rights on this database, created with it.</summary>
     public IReadOnlyList<MySqlUserResource> Users => _users;
 
+    /// <summary>Gets the connection string that logs in as root with this database selected.</summary>
     public ReferenceExpression ConnectionStringExpression =>
-        ReferenceExpression.Create($"{Parent};Database={DatabaseName}");
+        Parent.BuildConnectionString(DatabaseName);
 
     internal void AddUser(MySqlUserResource user) => _users.Add(user);
 }

@@ -1,4 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
+using FooBar.AppHost.Hosting;
 
 namespace Aspire.Hosting;
 
@@ -13,18 +14,35 @@ public static class NginxBuilderExtensions
     private const string SocketsDirectory = "/run/foobar";
     private const string UpstreamsDirectory = "/etc/nginx/upstreams";
 
+    /// <summary>Adds an nginx container, published on loopback.</summary>
+    /// <remarks>
+    /// This version defaults to the <inheritdoc cref="NginxContainerImageTags.Tag"/> tag of the
+    /// <inheritdoc cref="NginxContainerImageTags.Image"/> image from <inheritdoc cref="NginxContainerImageTags.Registry"/>;
+    /// <c>WithDockerfile</c> replaces it with an image built from a recipe that honours the same contract.
+    /// </remarks>
+    /// <param name="builder">The AppHost's builder.</param>
+    /// <param name="name">The resource's name.</param>
+    /// <param name="port">The host port nginx is published on (on loopback); a free one when null.</param>
+    /// <returns>The nginx resource builder.</returns>
     public static IResourceBuilder<NginxResource> AddNginx(this IDistributedApplicationBuilder builder,
         [ResourceName] string name, int? port = null) =>
         builder.AddResource(new NginxResource(name))
-            .WithImage("nginx", "1.28")
+            .WithImage(NginxContainerImageTags.Image, NginxContainerImageTags.Tag)
+            .WithImageRegistry(NginxContainerImageTags.Registry)
             // Published straight to loopback: visitors reach nginx itself, not a proxy of Aspire's in front of it.
             .WithHttpEndpoint(port: port, targetPort: 80, name: NginxResource.HttpEndpointName, isProxied: false);
 
     /// <summary>Mounts a folder of <c>*.conf.template</c> files as nginx's site configuration.</summary>
+    /// <param name="builder">The nginx resource builder.</param>
+    /// <param name="source">The folder of templates, relative to the AppHost's folder or absolute.</param>
+    /// <returns>The nginx resource builder.</returns>
     public static IResourceBuilder<NginxResource> WithConfigTemplates(this IResourceBuilder<NginxResource> builder, string source) =>
         builder.WithBindMount(source, TemplatesDirectory, isReadOnly: true);
 
     /// <summary>Serves the project's <c>wwwroot</c> (mounted read-only), so nginx answers static requests itself.</summary>
+    /// <param name="builder">The nginx resource builder.</param>
+    /// <param name="project">The project whose static files nginx serves.</param>
+    /// <returns>The nginx resource builder.</returns>
     public static IResourceBuilder<NginxResource> WithStaticFilesFrom(this IResourceBuilder<NginxResource> builder,
         IResourceBuilder<ProjectResource> project)
     {

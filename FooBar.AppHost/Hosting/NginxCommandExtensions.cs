@@ -9,7 +9,9 @@ namespace Aspire.Hosting;
 /// <summary>The dashboard's commands for nginx: reload its configuration; restart its upstream's servers one at a time.</summary>
 public static class NginxCommandExtensions
 {
+    /// <summary>The name of the command <see cref="WithReloadCommand"/> adds.</summary>
     public const string ReloadCommandName = "reload-config";
+    /// <summary>The name of the command <see cref="WithRollingRestartCommand"/> adds.</summary>
     public const string RollingRestartCommandName = "rolling-restart";
 
     private static readonly TimeSpan OldWorkersTimeout = TimeSpan.FromSeconds(30);

@@ -1,4 +1,5 @@
 using System.Net;
+using FooBar.AppHost.Hosting;
 
 namespace FooBar.Tests.Infrastructure;
 
@@ -7,7 +8,7 @@ public static class DockerEngine
 {
     public static async Task RequireAsync()
     {
-        var (exitCode, output) = await RunAsync("docker", "info", "--format", "{{.ServerVersion}}");
+        var (exitCode, output) = await DockerCli.RunAsync(["info", "--format", "{{.ServerVersion}}"], CancellationToken.None);
         if (exitCode != 0)
         {
             throw new InvalidOperationException(
@@ -19,7 +20,7 @@ public static class DockerEngine
 
     public static async Task RemoveVolumeAsync(string name)
     {
-        var (exitCode, output) = await RunAsync("docker", "volume", "rm", "--force", name);
+        var (exitCode, output) = await DockerCli.RunAsync(["volume", "rm", "--force", name], CancellationToken.None);
         if (exitCode != 0)
         {
             throw new InvalidOperationException($"The test volume {name} could not be removed: {output.Trim()}");
@@ -29,7 +30,7 @@ public static class DockerEngine
     /// <summary>Sends SIGKILL to a container, as a crash or a power cut would end it: no clean shutdown.</summary>
     public static async Task KillContainerAsync(string container)
     {
-        var (exitCode, output) = await RunAsync("docker", "kill", container);
+        var (exitCode, output) = await DockerCli.RunAsync(["kill", container], CancellationToken.None);
         if (exitCode != 0)
         {
             throw new InvalidOperationException($"The container {container} could not be killed: {output.Trim()}");
@@ -40,16 +41,19 @@ public static class DockerEngine
     /// Runs <paramref name="command"/> in a running container; <paramref name="environment"/> is passed in through the CLI's
     /// own environment (<c>-e NAME</c>), so secrets stay out of command lines.
     /// </summary>
-    public static Task<CommandResult> ExecAsync(string container, IEnumerable<string> command, IReadOnlyDictionary<string, string>? environment = null) =>
-        HostCommand.RunAsync("docker",
+    public static async Task<CommandResult> ExecAsync(string container, IEnumerable<string> command, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var (exitCode, output) = await DockerCli.RunAsync(
             ["exec", .. (environment ?? new Dictionary<string, string>()).Keys.SelectMany(name => new[] { "-e", name }), container, .. command],
-            environment: environment);
+            CancellationToken.None, environment: environment);
+        return new CommandResult(exitCode, output);
+    }
 
     /// <summary>The container's address on each of its networks, with the network's prefix length and gateway.</summary>
     public static async Task<IReadOnlyList<ContainerNetworkAddress>> NetworkAddressesAsync(string container)
     {
-        var (exitCode, output) = await RunAsync("docker",
-            ["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.IPPrefixLen}} {{.Gateway}}\n{{end}}", container]);
+        var (exitCode, output) = await DockerCli.RunAsync(
+            ["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.IPPrefixLen}} {{.Gateway}}\n{{end}}", container], CancellationToken.None);
         if (exitCode != 0)
         {
             throw new InvalidOperationException($"The container {container} could not be inspected: {output.Trim()}");
@@ -59,12 +63,6 @@ public static class DockerEngine
             .Where(fields => fields.Length == 3 && fields[0].Length > 0)
             .Select(fields => new ContainerNetworkAddress(IPAddress.Parse(fields[0]), int.Parse(fields[1]), IPAddress.Parse(fields[2])))
             .ToList();
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string fileName, params string[] arguments)
-    {
-        var result = await HostCommand.RunAsync(fileName, arguments);
-        return (result.ExitCode, result.Output);
     }
 }
 

@@ -4,10 +4,10 @@ using MySqlConnector;
 namespace FooBar.AppHost.Hosting;
 
 /// <summary>
-/// Healthy once MySQL answers a query on the given connection string, so that <c>WaitFor</c>
-/// means "accepting queries" rather than "container started".
+/// The AppHost's health check of a MySQL resource (server, database or login): healthy once MySQL answers a query on
+/// the resource's own connection string, so that <c>WaitFor</c> means "accepting queries" rather than "container started".
 /// </summary>
-internal sealed class MySqlHealthCheck(Func<string?> connectionString) : IHealthCheck
+internal sealed class MySqlResourceHealthCheck(Func<string?> connectionString) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using FooBar.AppHost;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -15,10 +16,13 @@ var webLogin = database.AddUser("foobardb-web", userName: "foobar_web");
 
 // The application servers: render dynamic pages from MySQL data. One ("web", the seed's single server), or with
 // FooBar:WebInstances = N the redundant mode: web-1 … web-N, each its own resource, which nginx balances across.
-var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", WebInstances.From(builder.Configuration), instance => instance
+var webInstances = WebInstances.From(builder.Configuration);
+var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.Count, instance => instance
     // Its built program on its own port: no `dotnet run` wrapper, no proxy in front.
     .RunDirectly()
     .WithReference(webLogin, connectionName: "foobardb")
+    // The instances share MySQL's connection limit: each pool holds at most its share.
+    .WithEnvironment("Database__MaxPoolSize", webInstances.PoolSizeEach.ToString(CultureInfo.InvariantCulture))
     .WaitFor(webLogin)
     .WithHttpHealthCheck("/health")
     // If it crashes, start it again (back-off 1 s, 2 s, 4 s … 30 s): a single instance has no other to take over.

@@ -73,6 +73,8 @@ public sealed class AppHostModelTests
         var socketFolder = Assert.Single(nginx.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == "/run/foobar/web").Source!;
         Assert.EndsWith($";http://unix:{Path.Combine(socketFolder, "http.sock")}", webEnvironment["ASPNETCORE_URLS"]);
         Assert.True(Directory.Exists(socketFolder), $"{socketFolder} was not created");
+        // One instance keeps MySqlConnector's default pool.
+        Assert.Equal("100", webEnvironment["Database__MaxPoolSize"]);
         // Visitors reach nginx, nginx's upstream is the program itself, and queries go straight to MySQL.
         Assert.All(appHost.Resources.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>()), e => Assert.False(e.IsProxied, $"{e.Name} is proxied"));
         Assert.EndsWith($"{Path.DirectorySeparatorChar}FooBar.Web", web.Annotations.OfType<ExecutableAnnotation>().Single().Command);
@@ -117,6 +119,8 @@ public sealed class AppHostModelTests
         foreach (var instance in instances)
         {
             var environment = await EnvironmentAsync(app, instance);
+            // Three pools of 46 fit under MySQL's 151 connections.
+            Assert.Equal("46", environment["Database__MaxPoolSize"]);
             var socketFolder = Assert.Single(nginx.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == $"/run/foobar/{instance.Name}").Source!;
             Assert.EndsWith($";http://unix:{Path.Combine(socketFolder, "http.sock")}", environment["ASPNETCORE_URLS"]);
         }

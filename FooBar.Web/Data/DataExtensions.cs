@@ -24,6 +24,8 @@ public static class DataExtensions
             // The app leaves no session state on a connection (no SET, user variables or temporary tables), so a
             // pooled one needs no reset: that saves a round trip to MySQL on every page.
             ConnectionReset = false,
+            // Its share of MySQL's connection limit when several instances run (the AppHost sets it); 100 otherwise.
+            MaximumPoolSize = builder.Configuration.GetValue<uint?>("Database:MaxPoolSize") ?? 100,
         };
 
         builder.Services.AddSingleton(services => new MySqlDataSourceBuilder(connection.ConnectionString)

@@ -4,7 +4,8 @@ public static class DashboardLinkExtensions
 {
     /// <summary>
     /// Tells a resource where the Aspire dashboard is (<c>Dashboard__Url</c>), so its pages can link a request
-    /// to its trace. Nothing is set when the AppHost has no dashboard address.
+    /// to its trace. Nothing is set when the AppHost has no dashboard address, nor on publish: this host's dashboard
+    /// is not a published stack's.
     /// </summary>
     public static IResourceBuilder<T> WithDashboardLinks<T>(this IResourceBuilder<T> builder) where T : IResourceWithEnvironment =>
         builder.WithEnvironment(context =>
@@ -13,7 +14,7 @@ public static class DashboardLinkExtensions
             var url = builder.ApplicationBuilder.Configuration["ASPNETCORE_URLS"]?
                 .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .FirstOrDefault();
-            if (url is not null)
+            if (url is not null && context.ExecutionContext.IsRunMode)
             {
                 context.EnvironmentVariables["Dashboard__Url"] = url;
             }

@@ -7,6 +7,7 @@ public sealed class MySqlServerResource(string name, ParameterResource password)
     internal const string PrimaryEndpointName = "tcp";
 
     private readonly Dictionary<string, string> _databases = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<MySqlDatabaseResource> _databaseResources = [];
 
     public EndpointReference PrimaryEndpoint => field ??= new(this, PrimaryEndpointName);
 
@@ -18,5 +19,14 @@ public sealed class MySqlServerResource(string name, ParameterResource password)
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
         $"Server={PrimaryEndpoint.Property(EndpointProperty.Host)};Port={PrimaryEndpoint.Property(EndpointProperty.Port)};User ID=root;Password={PasswordParameter}");
 
-    internal void AddDatabase(string name, string databaseName) => _databases.TryAdd(name, databaseName);
+    /// <summary>The database resources on this server, in the order they were added.</summary>
+    internal IReadOnlyList<MySqlDatabaseResource> DatabaseResources => _databaseResources;
+
+    internal void AddDatabase(MySqlDatabaseResource database)
+    {
+        if (_databases.TryAdd(database.Name, database.DatabaseName))
+        {
+            _databaseResources.Add(database);
+        }
+    }
 }

@@ -45,6 +45,11 @@ builder.AddNginx("nginx", port: 8080)
     .WithReloadCommand()
     // With two or more instances: a new build reaches them one at a time while the others answer.
     .WithRollingRestartCommand("web")
-    .WithUrlForEndpoint("http", url => url.DisplayText = "www.foobar.com");
+    .WithUrlForEndpoint("http", url => url.DisplayText = "www.foobar.com")
+    // The one part visitors reach: a published stack opens its port and no other.
+    .WithExternalHttpEndpoints();
+
+// The same topology as a Docker Swarm stack, written on publish (`--operation publish --step publish`); nothing in run mode.
+builder.AddSwarmEnvironment("swarm");
 
 builder.Build().Run();

@@ -5,7 +5,8 @@ public static class DashboardLinkExtensions
 {
     /// <summary>
     /// Tells a resource where the Aspire dashboard is (<c>Dashboard__Url</c>), so its pages can link a request
-    /// to its trace. Nothing is set when the AppHost has no dashboard address.
+    /// to its trace. Nothing is set when the AppHost has no dashboard address, nor on publish: this host's dashboard
+    /// is not a published stack's.
     /// </summary>
     /// <typeparam name="T">The resource's type.</typeparam>
     /// <param name="builder">The resource's builder.</param>
@@ -17,7 +18,7 @@ public static class DashboardLinkExtensions
             var url = builder.ApplicationBuilder.Configuration["ASPNETCORE_URLS"]?
                 .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .FirstOrDefault();
-            if (url is not null)
+            if (url is not null && context.ExecutionContext.IsRunMode)
             {
                 context.EnvironmentVariables["Dashboard__Url"] = url;
             }

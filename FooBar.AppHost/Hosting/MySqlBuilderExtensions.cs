@@ -86,11 +86,25 @@ public static class MySqlBuilderExtensions
             .WithEndpoint(port: port, targetPort: 3306, name: MySqlServerResource.PrimaryEndpointName, isProxied: false)
             .WithImage(MySqlContainerImageTags.Image, MySqlContainerImageTags.Tag)
             .WithImageRegistry(MySqlContainerImageTags.Registry)
+            // In a published stack's container: TCP answers once the real server runs (the image's first-start server
+            // listens on its socket only), and mysqladmin's ping needs no login, so no password is involved.
+            .WithAnnotation(new ContainerHealthCheckAnnotation(["CMD", "mysqladmin", "ping", "--protocol=tcp", "--host=127.0.0.1", "--silent"]))
             .WithEnvironment(context =>
             {
                 context.EnvironmentVariables["MYSQL_ROOT_PASSWORD"] = server.PasswordParameter;
                 // The image's contract: a new data directory gets root for the socket only, not root@'%'.
                 context.EnvironmentVariables["MYSQL_ROOT_HOST"] = "localhost";
+                // A published stack has no AppHost to make the database and its login when the server is ready: the
+                // image makes one of each on its first start (the login from any address, with all rights on the database).
+                if (context.ExecutionContext.IsPublishMode && server.DatabaseResources is [var database, ..])
+                {
+                    context.EnvironmentVariables["MYSQL_DATABASE"] = database.DatabaseName;
+                    if (database.Users is [var user, ..])
+                    {
+                        context.EnvironmentVariables["MYSQL_USER"] = user.UserName;
+                        context.EnvironmentVariables["MYSQL_PASSWORD"] = user.PasswordParameter;
+                    }
+                }
             });
     }
 

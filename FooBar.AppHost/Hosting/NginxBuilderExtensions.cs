@@ -80,12 +80,13 @@ public static class NginxBuilderExtensions
         }
 
         var folder = RunFolder.Create($"{builder.Resource.Name}-{name}");
-        var upstream = new NginxUpstream(name, folder.File("servers.conf"));
+        var upstream = new NginxUpstream(name, folder.File("servers.conf"), endpointName);
         builder.WithBindMount(folder.Path, $"{UpstreamsDirectory}/{name}", isReadOnly: true);
         foreach (var server in servers)
         {
             builder.WithRelationship(server.Resource, "Upstream");
-            if (OperatingSystem.IsLinux())
+            // Sockets are for one machine, in run mode: a published stack reaches its servers over the network.
+            if (OperatingSystem.IsLinux() && builder.ApplicationBuilder.ExecutionContext.IsRunMode)
             {
                 var socket = RunFolder.Create(server.Resource.Name).File($"{endpointName}.sock");
                 var socketInContainer = $"{SocketsDirectory}/{server.Resource.Name}/{Path.GetFileName(socket)}";

@@ -12,14 +12,18 @@ public sealed class NginxUpstream : IResourceAnnotation
 {
     private readonly List<Server> _servers = [];
 
-    internal NginxUpstream(string name, string serversFile)
+    internal NginxUpstream(string name, string serversFile, string endpointName)
     {
         Name = name;
         ServersFile = serversFile;
+        EndpointName = endpointName;
     }
 
     /// <summary>The upstream block's name, as the templates use it (<c>proxy_pass http://web</c>).</summary>
     public string Name { get; }
+
+    /// <summary>The servers' endpoint that nginx sends requests to.</summary>
+    public string EndpointName { get; }
 
     /// <summary>The file of <c>server</c> lines on the host, bind-mounted into the nginx container.</summary>
     public string ServersFile { get; }

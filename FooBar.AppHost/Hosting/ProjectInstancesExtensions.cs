@@ -30,14 +30,14 @@ public static class ProjectInstancesExtensions
         ArgumentOutOfRangeException.ThrowIfLessThan(instances, 1);
         if (instances == 1)
         {
-            var single = builder.AddProject<TProject>(name);
+            var single = builder.AddProject<TProject>(name).WithAnnotation(new ProjectInstanceAnnotation(name, 1, 1));
             configure(single);
             return [single];
         }
 
         return Enumerable.Range(1, instances).Select(number =>
         {
-            var instance = builder.AddProject<TProject>($"{name}-{number}");
+            var instance = builder.AddProject<TProject>($"{name}-{number}").WithAnnotation(new ProjectInstanceAnnotation(name, number, instances));
             configure(instance);
             foreach (var endpoint in instance.Resource.Annotations.OfType<EndpointAnnotation>().Where(e => e.Port is not null))
             {

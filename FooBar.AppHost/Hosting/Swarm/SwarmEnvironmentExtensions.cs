@@ -1,0 +1,65 @@
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Swarm;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// A Docker Swarm stack generated from the AppHost's model, in the shape of Aspire's Docker Compose publisher
+/// (<c>AddDockerComposeEnvironment</c>, <c>PublishAsDockerComposeService</c>), which the package registry here does
+/// not serve: moving to it later changes these calls, not the model.
+/// </summary>
+public static class SwarmEnvironmentExtensions
+{
+    /// <summary>
+    /// Adds a Docker Swarm environment: <c>--operation publish --step publish</c> writes its stack file
+    /// (<see cref="SwarmEnvironmentResource.StackFileName"/>, and the configs it names) to the output path. In run
+    /// mode the environment is not added to the model, as Aspire's Compose environment is not: nothing starts and
+    /// nothing shows in the dashboard.
+    /// </summary>
+    /// <param name="builder">The AppHost's builder.</param>
+    /// <param name="name">The environment's name.</param>
+    /// <returns>The environment's resource builder.</returns>
+    /// <example>
+    /// <code>
+    /// builder.AddSwarmEnvironment("swarm");
+    /// // dotnet run --project FooBar.AppHost -- --operation publish --step publish --output-path out/swarm
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<SwarmEnvironmentResource> AddSwarmEnvironment(this IDistributedApplicationBuilder builder,
+        [ResourceName] string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+
+        var environment = new SwarmEnvironmentResource(name);
+        if (builder.ExecutionContext.IsRunMode)
+        {
+            // A builder for a resource outside the model: calls on it are harmless and it never surfaces.
+            return builder.CreateResourceBuilder(environment);
+        }
+
+        environment.AddPublishStep();
+        return builder.AddResource(environment);
+    }
+
+    /// <summary>
+    /// Changes the Swarm service generated for this resource, after everything the model says has been applied
+    /// (image, environment, ports, volumes, secrets, health check, <c>deploy:</c>). Only in publish mode.
+    /// </summary>
+    /// <typeparam name="T">The resource's type.</typeparam>
+    /// <param name="builder">The resource builder.</param>
+    /// <param name="configure">Receives the resource and its generated service.</param>
+    /// <returns>The resource builder.</returns>
+    /// <example>
+    /// <code>
+    /// builder.AddMySql("mysql").PublishAsSwarmService((_, service) => service.Deploy.RestartPolicy = new() { Condition = "any" });
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<T> PublishAsSwarmService<T>(this IResourceBuilder<T> builder, Action<IResource, SwarmService> configure)
+        where T : IComputeResource
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return builder.ApplicationBuilder.ExecutionContext.IsPublishMode
+            ? builder.WithAnnotation(new SwarmServiceCustomizationAnnotation(configure))
+            : builder;
+    }
+}

@@ -24,7 +24,7 @@ base_image=debian:bookworm-slim
 tunnel_base_image=mcr.microsoft.com/azurelinux/base/core:3.0
 # The image the AppHost runs in MySQL's place is named once, as ContainerImages:mysql in its configuration.
 appsettings="$repo/FooBar.AppHost/appsettings.json"
-mysql_local_image=$(sed -n 's/^ *"mysql": *"\([^"]*\)".*/\1/p' "$appsettings")
+mysql_local_image=$(jq -r '.ContainerImages.mysql // empty' "$appsettings")
 dockerd_log=/var/log/foobar-dockerd.log
 # Ports published to loopback are forwarded by the kernel (NAT), not by a docker-proxy process per port.
 dockerd_config='{ "userland-proxy": false }'

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Aspire.Hosting;
 using FooBar.Tests.Infrastructure;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Xunit.Abstractions;
 
 namespace FooBar.Tests;
@@ -31,7 +31,7 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
     [Fact]
     public async Task One_instance_stopped_under_load_costs_no_page_view()
     {
-        var load = SteadyLoad.Start(stack);
+        await using var load = SteadyLoad.Start(stack);
         await Task.Delay(TimeSpan.FromSeconds(2));
         await stack.App.ExecuteCommandAsync("web-2", KnownResourceCommands.StopCommand);
         try
@@ -56,7 +56,7 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
     public async Task One_instance_killed_under_load_costs_no_page_view_and_is_started_again()
     {
         var killed = stack.App.ProcessId("web-3");
-        var load = SteadyLoad.Start(stack);
+        await using var load = SteadyLoad.Start(stack);
         await Task.Delay(TimeSpan.FromSeconds(2));
         Process.GetProcessById(killed).Kill();
         // Its supervisor starts it again after a second; nginx has skipped it meanwhile.
@@ -78,7 +78,7 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
     public async Task Rolling_restart_under_load_fails_no_request_and_stores_every_post()
     {
         var processes = stack.WebInstances.ToDictionary(name => name, stack.App.ProcessId);
-        var load = SteadyLoad.Start(stack);
+        await using var load = SteadyLoad.Start(stack);
         await Task.Delay(TimeSpan.FromSeconds(2));
         await stack.App.ExecuteCommandAsync("nginx", NginxCommandExtensions.RollingRestartCommandName);
         await Task.Delay(TimeSpan.FromSeconds(2));
@@ -95,7 +95,7 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
     [Fact]
     public async Task Nginx_reloaded_under_load_fails_no_request()
     {
-        var load = SteadyLoad.Start(stack);
+        await using var load = SteadyLoad.Start(stack);
         for (var reload = 0; reload < 3; reload++)
         {
             await Task.Delay(TimeSpan.FromSeconds(1));

@@ -110,18 +110,20 @@ def bench_profile(profile, args):
         for path in ("/", "/fortunes", "/posts", "/css/site.css"):
             get(SITE + path)
         subprocess.run(["wrk", "-t1", "-c8", "-d3s", "-H", f"Host: {HOST}", f"{SITE}/fortunes"], capture_output=True)
-        # Then each measured dynamic path under full load, until tiered JIT is done: after 3 s the app still spent
-        # about twice the CPU per request, so the first scenario measured (fortunes via site) read 0.50 of direct.
-        for _ in range(3):
-            for url in (f"{SITE}/fortunes", f"{SITE}/", f"{APP}/fortunes"):
-                subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.connections}", "-d4s", "-H", f"Host: {HOST}", url],
-                               capture_output=True)
         time.sleep(args.settle)
         idle = stack.snapshot()
         figures["idle_rss_mb"] = memory_by_group(idle, 2)
         figures["idle_rss_total_mb"] = sum(figures["idle_rss_mb"].values())
         # RSS counts a shared page (the dcp binary, the .NET runtime) once per process; PSS splits it.
         figures["idle_pss_total_mb"] = sum(memory_by_group(idle, 3).values())
+
+        # With idle memory read, each measured dynamic path under full load until tiered JIT is done: after the short
+        # burst the app still spent about twice the CPU per request, and the first scenario (fortunes via site) read
+        # 0.50 of direct.
+        for _ in range(3):
+            for url in (f"{SITE}/fortunes", f"{SITE}/", f"{APP}/fortunes"):
+                subprocess.run(["wrk", f"-t{args.threads}", f"-c{args.connections}", "-d4s", "-H", f"Host: {HOST}", url],
+                               capture_output=True)
 
         image = nginx_image(stack)
         network = run("docker", "inspect", "-f", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}",

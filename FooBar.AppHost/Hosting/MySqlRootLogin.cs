@@ -70,7 +70,7 @@ internal static class MySqlRootLogin
             // Asked on every attempt: until the container runs, it may be on no network yet.
             var gateways = await GatewaysAsync(container, stopping);
             var (exitCode, output) = gateways.Count == 0
-                ? (-1, $"the container {container} is on no Docker network with an IPv4 gateway")
+                ? new ProgramResult(-1, $"the container {container} is on no Docker network with an IPv4 gateway")
                 : await DockerCli.RunAsync(["exec", "-i", "-e", "MYSQL_PWD", container, "sh", "-c", ClientScript],
                     stopping, standardInput: GrantSql(gateways, password), environment: new Dictionary<string, string> { ["MYSQL_PWD"] = password });
             if (exitCode == 0)

@@ -41,13 +41,10 @@ public static class DockerEngine
     /// Runs <paramref name="command"/> in a running container; <paramref name="environment"/> is passed in through the CLI's
     /// own environment (<c>-e NAME</c>), so secrets stay out of command lines.
     /// </summary>
-    public static async Task<CommandResult> ExecAsync(string container, IEnumerable<string> command, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var (exitCode, output) = await DockerCli.RunAsync(
+    internal static Task<ProgramResult> ExecAsync(string container, IEnumerable<string> command, IReadOnlyDictionary<string, string>? environment = null) =>
+        DockerCli.RunAsync(
             ["exec", .. (environment ?? new Dictionary<string, string>()).Keys.SelectMany(name => new[] { "-e", name }), container, .. command],
             CancellationToken.None, environment: environment);
-        return new CommandResult(exitCode, output);
-    }
 
     /// <summary>The container's address on each of its networks, with the network's prefix length and gateway.</summary>
     public static async Task<IReadOnlyList<ContainerNetworkAddress>> NetworkAddressesAsync(string container)

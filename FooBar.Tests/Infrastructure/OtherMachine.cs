@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using FooBar.AppHost.Hosting;
 
 namespace FooBar.Tests.Infrastructure;
 
@@ -75,9 +76,9 @@ public sealed partial class OtherMachine : IAsyncDisposable
     {
         // bash's /dev/tcp, bounded by timeout(1); the address and port are arguments, not script.
         const string probe = """exec 3<>"/dev/tcp/$1/$2" || exit 1; timeout 1 head -c 160 <&3 | tr -c '[:print:]' '.'; exit 0""";
-        var result = await HostCommand.RunAsync("ip",
+        var result = await HostProgram.RunAsync("ip",
             ["netns", "exec", Namespace, "timeout", ConnectTimeout.TotalSeconds.ToString("0"), "bash", "-c", probe, "probe", address.ToString(), port.ToString()],
-            ConnectTimeout + TimeSpan.FromSeconds(10));
+            CancellationToken.None, ConnectTimeout + TimeSpan.FromSeconds(10));
         var outcome = result.ExitCode switch
         {
             0 => ConnectOutcome.Connected,
@@ -94,11 +95,11 @@ public sealed partial class OtherMachine : IAsyncDisposable
     {
         // Deleting the namespace deletes the veth end inside it, and with it the pair; the host end goes by itself
         // then, or explicitly if creation stopped before the move.
-        await HostCommand.RunAsync("ip", ["netns", "delete", Namespace]);
-        await HostCommand.RunAsync("ip", ["link", "delete", _hostLink]);
+        await HostProgram.RunAsync("ip", ["netns", "delete", Namespace], CancellationToken.None);
+        await HostProgram.RunAsync("ip", ["link", "delete", _hostLink], CancellationToken.None);
 
-        var namespaces = await HostCommand.RunAsync("ip", ["netns", "list"]);
-        var hostLink = await HostCommand.RunAsync("ip", ["link", "show", _hostLink]);
+        var namespaces = await HostProgram.RunAsync("ip", ["netns", "list"], CancellationToken.None);
+        var hostLink = await HostProgram.RunAsync("ip", ["link", "show", _hostLink], CancellationToken.None);
         if (namespaces.Output.Split('\n').Any(line => line.Split(' ')[0] == Namespace) || hostLink.Succeeded)
         {
             throw new InvalidOperationException(
@@ -109,13 +110,13 @@ public sealed partial class OtherMachine : IAsyncDisposable
 
     private static async Task RequireRootAndIpAsync()
     {
-        var ip = await HostCommand.RunAsync("ip", ["-V"]);
+        var ip = await HostProgram.RunAsync("ip", ["-V"], CancellationToken.None);
         if (!ip.Succeeded)
         {
             throw new InvalidOperationException(
                 $"This test acts as another machine through a network namespace and needs the ip command (iproute2), which is missing: {ip.Output.Trim()}");
         }
-        var user = await HostCommand.RunAsync("id", ["-u"]);
+        var user = await HostProgram.RunAsync("id", ["-u"], CancellationToken.None);
         if (user.Output.Trim() != "0")
         {
             throw new InvalidOperationException(
@@ -126,8 +127,8 @@ public sealed partial class OtherMachine : IAsyncDisposable
     // A /30 in 10.254.0.0/16 that overlaps no address, route or network this machine has now.
     private static async Task<(IPAddress Host, IPAddress Machine)> FreeLinkAddressesAsync()
     {
-        var addresses = await HostCommand.RunAsync("ip", ["-4", "-o", "addr", "show"]);
-        var routes = await HostCommand.RunAsync("ip", ["-4", "route", "show", "table", "all"]);
+        var addresses = await HostProgram.RunAsync("ip", ["-4", "-o", "addr", "show"], CancellationToken.None);
+        var routes = await HostProgram.RunAsync("ip", ["-4", "route", "show", "table", "all"], CancellationToken.None);
         if (!addresses.Succeeded || !routes.Succeeded)
         {
             throw new InvalidOperationException($"This machine's addresses and routes could not be read: {addresses.Output}{routes.Output}");
@@ -150,7 +151,7 @@ public sealed partial class OtherMachine : IAsyncDisposable
 
     private static async Task IpAsync(params string[] arguments)
     {
-        var result = await HostCommand.RunAsync("ip", arguments);
+        var result = await HostProgram.RunAsync("ip", arguments, CancellationToken.None);
         if (!result.Succeeded)
         {
             throw new InvalidOperationException($"`ip {string.Join(' ', arguments)}` failed: {result.Output.Trim()}");

@@ -28,17 +28,12 @@ public static class ProjectInstancesExtensions
         where TProject : IProjectMetadata, new()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(instances, 1);
-        if (instances == 1)
-        {
-            var single = builder.AddProject<TProject>(name).WithAnnotation(new ProjectInstanceAnnotation(name, 1, 1));
-            configure(single);
-            return [single];
-        }
-
         return Enumerable.Range(1, instances).Select(number =>
         {
-            var instance = builder.AddProject<TProject>($"{name}-{number}").WithAnnotation(new ProjectInstanceAnnotation(name, number, instances));
+            var instance = builder.AddProject<TProject>(instances == 1 ? name : $"{name}-{number}")
+                .WithAnnotation(new ProjectInstanceAnnotation(name, number, instances));
             configure(instance);
+            // The first keeps the launch profile's port, each next one the port one up.
             foreach (var endpoint in instance.Resource.Annotations.OfType<EndpointAnnotation>().Where(e => e.Port is not null))
             {
                 endpoint.Port += number - 1;

@@ -247,7 +247,7 @@ public sealed partial class FuzzTests(StackFixture stack, ITestOutputHelper outp
         using var site = stack.CreateSiteClient();
         using var response = await site.GetAsync("/posts/new");
         var page = await response.ReadHtmlAsync();
-        var token = page.QuerySelector<IHtmlInputElement>("form input[name=__RequestVerificationToken]")?.Value ?? "";
+        var token = page.AntiforgeryToken() ?? "";
         var cookie = string.Join("; ", response.Headers.GetValues("Set-Cookie").Select(c => c.Split(';')[0]));
         return (cookie, token);
     }

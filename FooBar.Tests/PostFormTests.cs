@@ -157,7 +157,7 @@ public sealed class PostFormTests(StackFixture stack)
         using var site = stack.CreateSiteClient();
         // A real form's token and cookie, sent to a page that takes no form.
         var form = await site.GetHtmlAsync("/posts/new");
-        var token = form.QuerySelector("form input[name=__RequestVerificationToken]")?.GetAttribute("value") ?? "";
+        var token = form.AntiforgeryToken() ?? "";
         var body = new Dictionary<string, string>(Fields("Eve", title, "wrong page")) { ["__RequestVerificationToken"] = token };
 
         using var response = await site.PostAsync(path, new FormUrlEncodedContent(body));

@@ -26,11 +26,14 @@ public static class HttpClientExtensions
     public static async Task<HttpResponseMessage> SubmitFormAsync(this HttpClient client, string formPath, IDictionary<string, string> fields)
     {
         var page = await client.GetHtmlAsync(formPath);
-        var token = page.QuerySelector<IHtmlInputElement>("form input[name=__RequestVerificationToken]")
-            ?? throw new InvalidOperationException($"The form on {formPath} has no antiforgery token.");
-        var body = new Dictionary<string, string>(fields) { ["__RequestVerificationToken"] = token.Value };
+        var token = page.AntiforgeryToken() ?? throw new InvalidOperationException($"The form on {formPath} has no antiforgery token.");
+        var body = new Dictionary<string, string>(fields) { ["__RequestVerificationToken"] = token };
         return await client.PostAsync(formPath, new FormUrlEncodedContent(body));
     }
+
+    /// <summary>The hidden antiforgery token of the page's form, or null when it has none.</summary>
+    public static string? AntiforgeryToken(this IHtmlDocument page) =>
+        page.QuerySelector<IHtmlInputElement>("form input[name=__RequestVerificationToken]")?.Value;
 
     /// <summary>
     /// GETs <paramref name="path"/> until it answers <paramref name="wanted"/> or <paramref name="timeout"/> has passed,

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using AngleSharp.Dom;
-using AngleSharp.Html.Dom;
 using AngleSharp.Html.Parser;
 
 namespace FooBar.Tests.Infrastructure;
@@ -92,7 +90,7 @@ public sealed class SteadyLoad : IAsyncDisposable
         for (var n = 1; !_stop.IsCancellationRequested; n++)
         {
             var form = await SendAsync(site, () => new HttpRequestMessage(HttpMethod.Get, "/posts/new"));
-            if (form.Body is { } page && AntiforgeryToken(page) is { } token)
+            if (form.Body is { } page && new HtmlParser().ParseDocument(page).AntiforgeryToken() is { } token)
             {
                 var title = $"{PostMarker} #{n}";
                 var post = await SendAsync(site, () => new HttpRequestMessage(HttpMethod.Post, "/posts/new")
@@ -160,7 +158,4 @@ public sealed class SteadyLoad : IAsyncDisposable
         {
         }
     }
-
-    private static string? AntiforgeryToken(string page) =>
-        new HtmlParser().ParseDocument(page).QuerySelector<IHtmlInputElement>("form input[name=__RequestVerificationToken]")?.Value;
 }

@@ -28,7 +28,9 @@ var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.C
     // If it crashes, start it again (back-off 1 s, 2 s, 4 s … 30 s): a single instance has no other to take over.
     .WithRestartOnCrash()
     .WithProfile(profile)
-    .WithDashboardLinks());
+    .WithDashboardLinks()
+    // In a swarm nginx learns of a stopping task from DNS, within a second or two: the task answers meanwhile.
+    .PublishAsSwarmService((_, service) => service.Environment["Lifetime__DrainDelay"] = "00:00:03"));
 
 // nginx: the front door for www.foobar.com; serves static files itself and forwards the rest to web.
 builder.AddNginx("nginx", port: 8080)

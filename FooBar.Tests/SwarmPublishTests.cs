@@ -1,10 +1,12 @@
+using FooBar.Tests.Infrastructure;
 using YamlDotNet.RepresentationModel;
 
 namespace FooBar.Tests;
 
 /// <summary>
-/// The Swarm stack that the AppHost's publish step writes, checked against the model it came from. No Docker: the
-/// AppHost runs in publish mode (as `--operation publish --step publish` runs it) and only writes files.
+/// The Swarm stack that the AppHost's publish step writes, and its images' recipes, checked against the model they came
+/// from. No Docker: the AppHost runs in publish mode (as `--operation publish --step publish-swarm` runs it) and only
+/// writes files. SwarmStackTests deploys what it writes.
 /// </summary>
 public sealed class SwarmPublishTests
 {
@@ -17,28 +19,52 @@ public sealed class SwarmPublishTests
 
         // The 3.x format that Debian's docker.io 20.10 requires of a stack file.
         Assert.Equal("3.8", stack.Scalar("version"));
-        Assert.Equal(["mysql", "nginx", "web"], stack.Services.Children.Keys.Select(k => k.ToString()).Order());
+        Assert.Equal(["dashboard", "mysql", "nginx", "web"], stack.Services.Children.Keys.Select(k => k.ToString()).Order());
         Assert.Equal(instances, stack.Resources.OfType<ProjectResource>().Count());
         Assert.Equal(instances.ToString(), stack.Scalar("services", "web", "deploy", "replicas"));
         // The virtual IP does not answer on this kind of machine: every service is found by DNS round-robin.
-        Assert.All(["mysql", "nginx", "web"], service => Assert.Equal("dnsrr", stack.Scalar("services", service, "deploy", "endpoint_mode")));
+        Assert.All(["dashboard", "mysql", "nginx", "web"], service => Assert.Equal("dnsrr", stack.Scalar("services", service, "deploy", "endpoint_mode")));
         // One file per topology: nothing of web-1 … web-N is left in it.
         Assert.DoesNotContain("web-1", stack.Text);
     }
 
     [Fact]
-    public async Task Only_nginx_publishes_a_port_and_on_the_node_itself()
+    public async Task Only_nginx_and_the_dashboards_UI_publish_a_port_on_the_node_itself_the_model_port_unless_the_deploy_names_one()
     {
         var stack = await PublishAsync(3);
         var http = stack.Resources.OfType<NginxResource>().Single().Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
 
         var port = Assert.IsType<YamlMappingNode>(Assert.Single(stack.Sequence("services", "nginx", "ports")));
         Assert.Equal(http.TargetPort.ToString(), port["target"].ToString());
-        Assert.Equal(http.Port.ToString(), port["published"].ToString());
+        Assert.Equal($"${{NGINX_PORT:-{http.Port}}}", port["published"].ToString());
         // Host mode: the ingress routing mesh does not answer on 127.0.0.1 here.
         Assert.Equal("host", port["mode"].ToString());
+        var dashboard = Assert.IsType<YamlMappingNode>(Assert.Single(stack.Sequence("services", "dashboard", "ports")));
+        Assert.Equal("18888", dashboard["target"].ToString());
+        Assert.Equal("${DASHBOARD_PORT:-18888}", dashboard["published"].ToString());
         Assert.False(stack.Service("web").Children.ContainsKey("ports"));
         Assert.False(stack.Service("mysql").Children.ContainsKey("ports"));
+    }
+
+    [Fact]
+    public async Task What_owns_part_of_a_node_stays_on_the_manager_and_is_replaced_stop_first_the_app_starts_first_and_rolls_back()
+    {
+        var stack = await PublishAsync(3);
+
+        // A published port (nginx, the dashboard) or a volume's data (MySQL) belongs to one node: the manager's.
+        Assert.All(["dashboard", "mysql", "nginx"], service =>
+        {
+            Assert.Equal(["node.role == manager"], stack.Sequence("services", service, "deploy", "placement", "constraints").Select(c => c.ToString()));
+            Assert.Equal("stop-first", stack.Scalar("services", service, "deploy", "update_config", "order"));
+        });
+        Assert.False(stack.Map("services", "web", "deploy").Children.ContainsKey("placement"));
+        // A new app task runs and is healthy before an old one stops; a version whose tasks fail is undone.
+        Assert.Equal("start-first", stack.Scalar("services", "web", "deploy", "update_config", "order"));
+        Assert.Equal("1", stack.Scalar("services", "web", "deploy", "update_config", "parallelism"));
+        Assert.Equal("rollback", stack.Scalar("services", "web", "deploy", "update_config", "failure_action"));
+        Assert.Equal("start-first", stack.Scalar("services", "web", "deploy", "rollback_config", "order"));
+        // nginx hears of a stopping task from DNS within a second or two; the task keeps answering meanwhile.
+        Assert.Equal("00:00:03", stack.Scalar("services", "web", "environment", "Lifetime__DrainDelay"));
     }
 
     [Fact]
@@ -59,8 +85,13 @@ public sealed class SwarmPublishTests
         var mysql = stack.Resources.OfType<MySqlServerResource>().Single();
         var login = stack.Resources.OfType<MySqlUserResource>().Single();
 
-        Assert.Equal(["foobardb-web-password", "mysql-password"], stack.Map("secrets").Children.Keys.Select(k => k.ToString()).Order());
-        Assert.All(stack.Map("secrets").Children.Values, secret => Assert.Equal("true", ((YamlMappingNode)secret)["external"].ToString()));
+        Assert.Equal(["dashboard-browser-token", "foobardb-web-password", "mysql-password"], stack.Map("secrets").Children.Keys.Select(k => k.ToString()).Order());
+        Assert.All(stack.Map("secrets").Children, secret =>
+        {
+            Assert.Equal("true", ((YamlMappingNode)secret.Value)["external"].ToString());
+            // Named after the stack in the swarm: two stacks never share a password.
+            Assert.Equal($"${{FOOBAR_STACK:?set FOOBAR_STACK to the stack's name}}_{secret.Key}", ((YamlMappingNode)secret.Value)["name"].ToString());
+        });
         // The official image's convention: the password is in the file named by MYSQL_ROOT_PASSWORD_FILE.
         Assert.Equal("/run/secrets/mysql-password", stack.Scalar("services", "mysql", "environment", "MYSQL_ROOT_PASSWORD_FILE"));
         Assert.Equal("/run/secrets/foobardb-web-password", stack.Scalar("services", "mysql", "environment", "MYSQL_PASSWORD_FILE"));
@@ -74,6 +105,9 @@ public sealed class SwarmPublishTests
             Assert.All(stack.Files, file => Assert.DoesNotContain(value!, file.Value));
         }
         Assert.DoesNotContain("Password", stack.Scalar("services", "web", "environment", "ConnectionStrings__foobardb"));
+        // The app reads its password from the secret's file instead (FooBar.Web's AddFooBarData).
+        Assert.Equal("/run/secrets/foobardb-web-password", stack.Scalar("services", "web", "environment", "ConnectionStringPasswordFiles__foobardb"));
+        Assert.Equal("/run/secrets/dashboard-browser-token", stack.Scalar("services", "dashboard", "environment", "Dashboard__Frontend__BrowserToken_FILE"));
     }
 
     [Fact]
@@ -88,15 +122,16 @@ public sealed class SwarmPublishTests
         // With no AppHost to make them, the image makes the app's database and login on its first start.
         Assert.Equal(login.Parent.DatabaseName, stack.Scalar("services", "mysql", "environment", "MYSQL_DATABASE"));
         Assert.Equal(login.UserName, stack.Scalar("services", "mysql", "environment", "MYSQL_USER"));
-        // nginx's upstream lists web's tasks through Swarm's DNS, in the file its templates include.
+        // nginx's upstream names web's tasks by Swarm's DNS name, beside the file its templates include (which the
+        // image's follow-upstreams writes with their addresses).
         var upstream = stack.Resources.OfType<NginxResource>().Single().Annotations.OfType<NginxUpstream>().Single();
         var config = Assert.IsType<YamlMappingNode>(Assert.Single(stack.Sequence("services", "nginx", "configs")));
-        Assert.Equal("/etc/nginx/upstreams/web/servers.conf", config["target"].ToString());
+        Assert.Equal("/etc/nginx/upstreams/web/servers.dns.conf", config["target"].ToString());
         var file = stack.Scalar("configs", config["source"].ToString(), "file");
         Assert.Contains("server tasks.web:8080 max_fails=1 fail_timeout=10s;\n", stack.Files[Path.GetFileName(file)]);
         Assert.Equal("8080", stack.Scalar("services", "web", "environment", "HTTP_PORTS"));
         Assert.Equal(["web-1", "web-2", "web-3"], upstream.Servers.Select(s => s.Name));
-        Assert.All(["mysql", "nginx", "web"], service => Assert.Equal(["swarm"], stack.Sequence("services", service, "networks").Select(n => n.ToString())));
+        Assert.All(["dashboard", "mysql", "nginx", "web"], service => Assert.Equal(["swarm"], stack.Sequence("services", service, "networks").Select(n => n.ToString())));
     }
 
     [Fact]
@@ -106,20 +141,65 @@ public sealed class SwarmPublishTests
 
         Assert.Equal("http://127.0.0.1:8080/health", stack.Sequence("services", "web", "healthcheck", "test").Last().ToString());
         Assert.Equal("http://127.0.0.1:80/nginx/health", stack.Sequence("services", "nginx", "healthcheck", "test").Last().ToString());
+        Assert.Equal("http://127.0.0.1:18888/health", stack.Sequence("services", "dashboard", "healthcheck", "test").Last().ToString());
         Assert.Equal(["CMD", "mysqladmin", "ping"], stack.Sequence("services", "mysql", "healthcheck", "test").Take(3).Select(t => t.ToString()));
         // web's restart back-off starts at the model's first delay.
         Assert.Equal("1s", stack.Scalar("services", "web", "deploy", "restart_policy", "delay"));
     }
 
     [Fact]
-    public async Task FooBars_own_images_are_tagged_at_deploy_and_MySQL_runs_the_models_image()
+    public async Task Every_service_runs_an_image_built_from_its_recipe_beside_the_stack_and_named_by_the_deploys_tag()
     {
         var stack = await PublishAsync(3);
         var mysql = stack.Resources.OfType<MySqlServerResource>().Single().Annotations.OfType<ContainerImageAnnotation>().Single();
 
-        Assert.Equal("foobar/web:${FOOBAR_IMAGE_TAG:?set FOOBAR_IMAGE_TAG to the images' tag}", stack.Scalar("services", "web", "image"));
-        Assert.StartsWith("foobar/nginx:${FOOBAR_IMAGE_TAG:?", stack.Scalar("services", "nginx", "image"));
-        Assert.Equal($"{mysql.Image}:{mysql.Tag}", stack.Scalar("services", "mysql", "image"));
+        Assert.All(["dashboard", "mysql", "nginx", "web"], service =>
+        {
+            Assert.Equal($"${{FOOBAR_IMAGE_PREFIX:-foobar}}/{service}:${{FOOBAR_IMAGE_TAG:?set FOOBAR_IMAGE_TAG to the images' tag}}", stack.Scalar("services", service, "image"));
+            Assert.Contains($"images/{service}/Dockerfile", stack.Files.Keys);
+        });
+        // MySQL's is the image the model names, tagged anew; the app's is its published program on the Debian base.
+        Assert.Equal($"FROM {mysql.Image}:{mysql.Tag}", stack.Files["images/mysql/Dockerfile"].Split('\n').Single(l => l.StartsWith("FROM ")));
+        Assert.Contains("ENTRYPOINT [\"/app/FooBar.Web\"]", stack.Files["images/web/Dockerfile"]);
+        Assert.Contains("USER 1654", stack.Files["images/web/Dockerfile"]);
+    }
+
+    [Fact]
+    public async Task The_nginx_image_holds_the_host_folders_that_dotnet_run_mounts_but_not_the_upstream_list_which_is_a_config()
+    {
+        var stack = await PublishAsync(3);
+        var nginx = stack.Resources.OfType<NginxResource>().Single();
+        var mounts = nginx.Annotations.OfType<ContainerMountAnnotation>().Where(m => m.Type == ContainerMountType.BindMount).ToList();
+        var upstreamFolder = Path.GetDirectoryName(nginx.Annotations.OfType<NginxUpstream>().Single().ServersFile);
+        var dockerfile = stack.Files["images/nginx/Dockerfile"];
+
+        // The recipe's own Dockerfile comes first, unchanged.
+        Assert.StartsWith(File.ReadAllText(Path.Combine(Repository.Root, "nginx", "Dockerfile")), dockerfile);
+        foreach (var mount in mounts.Where(m => m.Source != upstreamFolder))
+        {
+            var copy = $"host{mount.Target}";
+            Assert.Contains($"COPY {copy}/ {mount.Target}/\n", dockerfile);
+            var someFile = Directory.EnumerateFiles(mount.Source!, "*", SearchOption.AllDirectories).First();
+            Assert.Equal(File.ReadAllText(someFile), stack.Files[$"images/nginx/{copy}/{Path.GetRelativePath(mount.Source!, someFile).Replace('\\', '/')}"]);
+        }
+        Assert.Single(mounts, m => m.Source == upstreamFolder);
+        Assert.DoesNotContain("/etc/nginx/upstreams", dockerfile);
+    }
+
+    [Fact]
+    public async Task Every_service_sends_its_telemetry_to_the_stacks_own_dashboard_whose_OTLP_ports_are_not_published()
+    {
+        var stack = await PublishAsync(3);
+
+        Assert.Equal("http://dashboard:18889", stack.Scalar("services", "web", "environment", "OTEL_EXPORTER_OTLP_ENDPOINT"));
+        Assert.Equal("grpc", stack.Scalar("services", "web", "environment", "OTEL_EXPORTER_OTLP_PROTOCOL"));
+        // nginx's Lua exporter sends OTLP/HTTP JSON, as in `dotnet run`.
+        Assert.Equal("http://dashboard:18890", stack.Scalar("services", "nginx", "environment", "OTEL_EXPORTER_OTLP_ENDPOINT"));
+        Assert.Equal("http/json", stack.Scalar("services", "nginx", "environment", "OTEL_EXPORTER_OTLP_PROTOCOL"));
+        Assert.Equal("http://0.0.0.0:18889", stack.Scalar("services", "dashboard", "environment", "DOTNET_DASHBOARD_OTLP_ENDPOINT_URL"));
+        Assert.Equal("http://0.0.0.0:18890", stack.Scalar("services", "dashboard", "environment", "DOTNET_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"));
+        Assert.Equal(["18888"], stack.Sequence("services", "dashboard", "ports").Select(p => ((YamlMappingNode)p)["target"].ToString()));
+        Assert.Contains("ENTRYPOINT [\"env-from-files\", \"/app/Aspire.Dashboard\"]", stack.Files["images/dashboard/Dockerfile"]);
     }
 
     [Fact]
@@ -147,12 +227,17 @@ public sealed class SwarmPublishTests
         try
         {
             await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(
-                [$"--FooBar:WebInstances={instances}", "--operation", "publish", "--step", "publish", "--output-path", output.FullName]);
+                // publish-swarm writes the stack and the recipes; `--step publish` would also publish the app into them.
+                [$"--FooBar:WebInstances={instances}", "--operation", "publish", "--step", "publish-swarm", "--output-path", output.FullName]);
             configure?.Invoke(builder);
             await using var app = await builder.BuildAsync();
             await app.RunAsync().WaitAsync(TimeSpan.FromMinutes(1));
 
-            var files = output.GetFiles().ToDictionary(f => f.Name, f => File.ReadAllText(f.FullName));
+            // Every file written but the programs copied into the recipes (app/), by its path in the output folder.
+            var files = output.GetFiles("*", SearchOption.AllDirectories)
+                .Select(f => Path.GetRelativePath(output.FullName, f.FullName).Replace('\\', '/'))
+                .Where(path => !path.Contains("/app/", StringComparison.Ordinal))
+                .ToDictionary(path => path, path => File.ReadAllText(Path.Combine(output.FullName, path)));
             var yaml = new YamlStream();
             yaml.Load(new StringReader(files[SwarmEnvironmentResource.StackFileName]));
             return new PublishedStack(builder.Resources.ToList(), (YamlMappingNode)yaml.Documents[0].RootNode, files);

@@ -58,6 +58,13 @@ app.UseRouting();
 app.MapRazorPages();
 app.MapDefaultEndpoints();
 
+// Behind a balancer that learns only later that an instance is stopping (nginx polls Swarm's DNS every second), keep
+// answering for Lifetime:DrainDelay after the stop signal before Kestrel stops taking requests. None by default.
+if (app.Configuration.GetValue<TimeSpan?>("Lifetime:DrainDelay") is { } drainDelay)
+{
+    app.Lifetime.ApplicationStopping.Register(() => Thread.Sleep(drainDelay));
+}
+
 // nginx connects to the Unix socket the AppHost may add to the listen URLs, from its own user: let it.
 app.Lifetime.ApplicationStarted.Register(() => UnixSockets.AllowOtherUsers(app.Urls));
 // A socket file left by an instance that was killed would stop Kestrel from listening: remove it if nothing answers on it.

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Renders /etc/nginx/templates/*.template into /etc/nginx/conf.d/ (as the official image does),
 # substituting only variables that are set, so nginx's own $variables survive; then starts nginx.
+# Upstreams whose servers are named by DNS (in a swarm) are resolved first and then followed.
 set -eu
 
 template_dir=${NGINX_ENVSUBST_TEMPLATE_DIR:-/etc/nginx/templates}
@@ -16,6 +17,11 @@ if [ "${1:-}" = nginx ] && [ -d "$template_dir" ]; then
         echo "[entrypoint] rendering $template to $output"
         envsubst "$defined" <"$template" >"$output"
     done
+fi
+
+if [ "${1:-}" = nginx ] && ls /etc/nginx/upstreams/*/servers.dns.conf >/dev/null 2>&1; then
+    follow-upstreams
+    follow-upstreams --follow &
 fi
 
 exec "$@"

@@ -27,6 +27,12 @@ public static class DataExtensions
             // Its share of MySQL's connection limit when several instances run (the AppHost sets it); 100 otherwise.
             MaximumPoolSize = builder.Configuration.GetValue<uint?>("Database:MaxPoolSize") ?? 100,
         };
+        // In a swarm the password is not in the connection string but in a Docker secret's file, which
+        // ConnectionStringPasswordFiles:<name> names. Trailing line ends are not part of it, as with the MySQL image's _FILE.
+        if (builder.Configuration[$"ConnectionStringPasswordFiles:{connectionName}"] is { Length: > 0 } passwordFile)
+        {
+            connection.Password = File.ReadAllText(passwordFile).TrimEnd('\r', '\n');
+        }
 
         builder.Services.AddSingleton(services => new MySqlDataSourceBuilder(connection.ConnectionString)
             .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>())

@@ -1,3 +1,4 @@
+using System.Reflection;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Swarm;
 
@@ -37,7 +38,10 @@ public static class SwarmEnvironmentExtensions
             return builder.CreateResourceBuilder(environment);
         }
 
-        environment.AddPublishStep();
+        // The dashboard `dotnet run` starts, from the package the Aspire SDK names in the AppHost's assembly.
+        environment.DashboardFolder = builder.AppHostAssembly?.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "aspiredashboardpath")?.Value is { Length: > 0 } dashboard ? Path.GetDirectoryName(dashboard) : null;
+        environment.AddPublishSteps();
         return builder.AddResource(environment);
     }
 

@@ -18,8 +18,41 @@ public sealed class SwarmEnvironmentResource(string name) : Resource(name), ICom
     /// <summary>The stack file's name in the output folder.</summary>
     public const string StackFileName = "stack.yaml";
 
-    /// <summary>The repository of the images FooBar builds (projects and Dockerfiles): <c>&lt;repository&gt;/&lt;service&gt;:&lt;tag&gt;</c>.</summary>
+    /// <summary>The folder, beside the stack file, of the images' recipes: <c>images/&lt;service&gt;/Dockerfile</c> and its context.</summary>
+    public const string ImagesFolder = "images";
+
+    /// <summary>The standalone dashboard's service, added when any service exports telemetry.</summary>
+    public const string DashboardService = "dashboard";
+
+    /// <summary>The dashboard's browser UI, published on the manager (the model's dashboard port in <c>dotnet run</c>).</summary>
+    public const int DashboardPort = 18888;
+
+    /// <summary>The dashboard's OTLP/gRPC port, reached only inside the stack.</summary>
+    public const int DashboardOtlpGrpcPort = 18889;
+
+    /// <summary>The dashboard's OTLP/HTTP port (nginx's exporter sends JSON), reached only inside the stack.</summary>
+    public const int DashboardOtlpHttpPort = 18890;
+
+    /// <summary>The secret holding the dashboard's browser token (its login link is <c>/login?t=&lt;token&gt;</c>).</summary>
+    public const string DashboardTokenSecret = "dashboard-browser-token";
+
+    /// <summary>The repository of the stack's images, unless the deploy sets <see cref="ImagePrefixVariable"/>: <c>&lt;repository&gt;/&lt;service&gt;:&lt;tag&gt;</c>.</summary>
     public string ImageRepository { get; set; } = "foobar";
+
+    /// <summary>The compose variable that names another repository for the images, such as a registry the other nodes pull from.</summary>
+    public string ImagePrefixVariable { get; set; } = "FOOBAR_IMAGE_PREFIX";
+
+    /// <summary>The compose variable that holds the stack's name, which its external secrets' names begin with.</summary>
+    public string StackVariable { get; set; } = "FOOBAR_STACK";
+
+    /// <summary>The image .NET programs are put on (the app, the dashboard): the same Debian as nginx's and MySQL's.</summary>
+    public string BaseImage { get; set; } = "debian:bookworm-slim";
+
+    /// <summary>
+    /// The folder of the dashboard's program (the Aspire.Dashboard.Sdk package's, as the AppHost finds it in
+    /// <c>dotnet run</c>); without one, the stack has no dashboard and its services send telemetry nowhere.
+    /// </summary>
+    public string? DashboardFolder { get; set; }
 
     /// <summary>
     /// The compose variable that holds those images' tag, set when the stack is deployed (the commit the images were
@@ -36,22 +69,43 @@ public sealed class SwarmEnvironmentResource(string name) : Resource(name), ICom
     public ReferenceExpression GetHostAddressExpression(EndpointReference endpointReference) =>
         ReferenceExpression.Create($"{SwarmStackWriter.ServiceName(endpointReference.Resource)}");
 
-    internal void AddPublishStep() => Annotations.Add(new PipelineStepAnnotation(_ =>
+    // publish-<name> writes the stack and the images' recipes (quick); publish-<name>-programs publishes each project
+    // into its recipe (a minute or more). `--step publish` runs both.
+    internal void AddPublishSteps() => Annotations.Add(new PipelineStepAnnotation(_ =>
     {
-        var publish = new PipelineStep
+        var stack = new PipelineStep
         {
             Name = $"publish-{Name}",
-            Description = $"Writes the Docker Swarm stack file for {Name}.",
-            Action = PublishAsync,
+            Description = $"Writes the Docker Swarm stack file for {Name} and its images' recipes.",
+            Action = PublishStackAsync,
         };
-        publish.RequiredBy(WellKnownPipelineSteps.Publish);
-        return publish;
+        stack.RequiredBy(WellKnownPipelineSteps.Publish);
+        var programs = new PipelineStep
+        {
+            Name = $"publish-{Name}-programs",
+            Description = $"Publishes each project of {Name} into its image's recipe.",
+            Action = PublishProgramsAsync,
+        };
+        programs.DependsOn(stack);
+        programs.RequiredBy(WellKnownPipelineSteps.Publish);
+        return new[] { stack, programs };
     }));
 
-    private async Task PublishAsync(PipelineStepContext context)
+    private async Task PublishStackAsync(PipelineStepContext context)
     {
-        var outputDirectory = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
-        var written = await new SwarmStackWriter(this, context.ExecutionContext).WriteAsync(context.Model, outputDirectory, context.CancellationToken);
+        var written = await new SwarmStackWriter(this, context.ExecutionContext).WriteAsync(context.Model, OutputDirectory(context), context.CancellationToken);
         context.Summary.Add("Swarm stack", written);
     }
+
+    private async Task PublishProgramsAsync(PipelineStepContext context)
+    {
+        var images = new SwarmImageRecipes(this, Path.Combine(OutputDirectory(context), ImagesFolder));
+        foreach (var project in SwarmStackWriter.ServiceResources(context.Model, this).OfType<ProjectResource>())
+        {
+            await images.PublishProgramAsync(project, SwarmStackWriter.ServiceName(project), context.CancellationToken);
+        }
+    }
+
+    private static string OutputDirectory(PipelineStepContext context) =>
+        context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
 }

@@ -61,6 +61,9 @@ public sealed class SwarmService
     /// <summary>The container's health check, run by the engine inside the container.</summary>
     public SwarmHealthcheck? Healthcheck { get; set; }
 
+    /// <summary>How long a stopping task may take to finish what it is doing before it is killed (<c>20s</c>).</summary>
+    public string? StopGracePeriod { get; set; }
+
     /// <summary>How Swarm runs the service: replicas, how it is found, restarts.</summary>
     public SwarmDeploy Deploy { get; set; } = new();
 }
@@ -76,6 +79,38 @@ public sealed class SwarmDeploy
 
     /// <summary>When Swarm starts a task again.</summary>
     public SwarmRestartPolicy? RestartPolicy { get; set; }
+
+    /// <summary>Which nodes may run the service's tasks.</summary>
+    public SwarmPlacement? Placement { get; set; }
+
+    /// <summary>How a new version replaces the running tasks.</summary>
+    public SwarmUpdateConfig? UpdateConfig { get; set; }
+
+    /// <summary>How a failed update is undone.</summary>
+    public SwarmUpdateConfig? RollbackConfig { get; set; }
+}
+
+/// <summary>A service's <c>deploy.placement</c>.</summary>
+public sealed class SwarmPlacement
+{
+    /// <summary>Conditions a node must meet, such as <c>node.role == manager</c>.</summary>
+    public List<string> Constraints { get; } = [];
+}
+
+/// <summary>A service's <c>deploy.update_config</c> or <c>deploy.rollback_config</c>.</summary>
+public sealed class SwarmUpdateConfig
+{
+    /// <summary>How many tasks are replaced at a time.</summary>
+    public int Parallelism { get; set; } = 1;
+
+    /// <summary><c>start-first</c> (the new task runs before the old one stops) or <c>stop-first</c>.</summary>
+    public string Order { get; set; } = "stop-first";
+
+    /// <summary>How long a new task is watched for failure before the next one is replaced (<c>10s</c>).</summary>
+    public string? Monitor { get; set; }
+
+    /// <summary>What to do when a new task fails: <c>pause</c>, <c>continue</c> or <c>rollback</c> (updates only).</summary>
+    public string? FailureAction { get; set; }
 }
 
 /// <summary>A service's <c>deploy.restart_policy</c>.</summary>
@@ -94,8 +129,8 @@ public sealed class SwarmPort
     /// <summary>The port in the container.</summary>
     public int Target { get; set; }
 
-    /// <summary>The port on the node.</summary>
-    public int Published { get; set; }
+    /// <summary>The port on the node: a number, or a compose variable with the model's port as its default.</summary>
+    public string Published { get; set; } = "";
 
     /// <summary><c>tcp</c> or <c>udp</c>.</summary>
     public string Protocol { get; set; } = "tcp";
@@ -145,6 +180,9 @@ public sealed class SwarmSecret
 {
     /// <summary>Always true: the stack names secrets, it never carries them.</summary>
     public bool External { get; set; } = true;
+
+    /// <summary>The secret's name in the swarm, when it differs from its name in the stack (a stack's own prefix).</summary>
+    public string? Name { get; set; }
 }
 
 /// <summary>A config read from a file beside the stack file.</summary>

@@ -7,29 +7,54 @@ namespace Aspire.Hosting.Swarm;
 /// <summary>
 /// Turns the AppHost's model into a Swarm stack: one service per compute resource (one for all instances of a
 /// project, with replicas), references as service names on the stack's overlay network, secrets as files from
-/// external Docker secrets, health checks as container health checks, nginx's upstreams as configs.
+/// external Docker secrets, health checks as container health checks, nginx's upstreams as configs, and a standalone
+/// dashboard that receives every service's telemetry; beside it, the build recipe of every image the stack names.
 /// </summary>
 internal sealed class SwarmStackWriter(SwarmEnvironmentResource environment, DistributedApplicationExecutionContext executionContext)
 {
     // .NET's container images listen on 8080 (ASPNETCORE_HTTP_PORTS); a project's endpoint without a target port gets it.
     private const int ProjectContainerPort = 8080;
+    /// <summary>The file, beside an upstream's servers.conf, that names its servers by DNS name (nginx/follow-upstreams).</summary>
+    public const string UpstreamNamesFile = "servers.dns.conf";
+    private const string ConnectionStringPrefix = "ConnectionStrings__";
+    // Where a connection string's password is, as a file: ConnectionStringPasswordFiles__<name> (read by the app).
+    private const string PasswordFilePrefix = "ConnectionStringPasswordFiles__";
     // Stands for a secret while a value is assembled, so the secret's part can be found and left out.
     private static readonly string SecretMark = $"secret{Guid.NewGuid():N}";
 
     private readonly SwarmStackFile _stack = new();
     private readonly Dictionary<string, string> _configFiles = [];
     private readonly List<string> _notes = [];
+    // Targets of host folders that the stack carries as configs rather than in an image.
+    private readonly HashSet<string> _mountsAsConfigs = [];
 
     /// <summary>The service a resource runs in: its instance group's name (<c>web</c> for <c>web-2</c>), or its own.</summary>
     public static string ServiceName(IResource resource) =>
         (resource.Annotations.OfType<ProjectInstanceAnnotation>().FirstOrDefault()?.Name ?? resource.Name).ToLowerInvariant();
 
-    /// <summary>Writes the stack file and its config files to <paramref name="outputDirectory"/>.</summary>
+    /// <summary>The resources the stack runs as services: one per instance group, each instance group by its first instance.</summary>
+    public static IReadOnlyList<IResource> ServiceResources(DistributedApplicationModel model, SwarmEnvironmentResource environment) =>
+        model.GetComputeResources()
+            .Where(r => r.GetComputeEnvironment() is null || r.GetComputeEnvironment() == environment)
+            // The first instance stands for all of them: they are configured alike.
+            .Where(r => r.Annotations.OfType<ProjectInstanceAnnotation>().FirstOrDefault() is null or { Number: 1 })
+            .ToList();
+
+    /// <summary>Writes the stack file, its config files and the images' recipes to <paramref name="outputDirectory"/>.</summary>
     /// <returns>The stack file's path.</returns>
     public async Task<string> WriteAsync(DistributedApplicationModel model, string outputDirectory, CancellationToken cancellationToken)
     {
         var yaml = await GenerateAsync(model, cancellationToken);
         Directory.CreateDirectory(outputDirectory);
+        var images = new SwarmImageRecipes(environment, Path.Combine(outputDirectory, SwarmEnvironmentResource.ImagesFolder));
+        foreach (var resource in ServiceResources(model, environment))
+        {
+            await images.WriteAsync(resource, ServiceName(resource), _mountsAsConfigs, cancellationToken);
+        }
+        if (environment.DashboardFolder is { } dashboard && _stack.Services.ContainsKey(SwarmEnvironmentResource.DashboardService))
+        {
+            await images.WriteDashboardAsync(SwarmEnvironmentResource.DashboardService, dashboard, cancellationToken);
+        }
         foreach (var (file, content) in _configFiles)
         {
             await File.WriteAllTextAsync(Path.Combine(outputDirectory, file), content, cancellationToken);
@@ -43,14 +68,14 @@ internal sealed class SwarmStackWriter(SwarmEnvironmentResource environment, Dis
     private async Task<string> GenerateAsync(DistributedApplicationModel model, CancellationToken cancellationToken)
     {
         _stack.Networks[environment.Name] = new SwarmNetwork();
-        var resources = model.GetComputeResources()
-            .Where(r => r.GetComputeEnvironment() is null || r.GetComputeEnvironment() == environment)
-            // The first instance stands for all of them: they are configured alike.
-            .Where(r => r.Annotations.OfType<ProjectInstanceAnnotation>().FirstOrDefault() is null or { Number: 1 })
-            .ToList();
+        var resources = ServiceResources(model, environment);
         foreach (var resource in resources)
         {
             _stack.Services[ServiceName(resource)] = await ServiceAsync(resource, cancellationToken);
+        }
+        if (environment.DashboardFolder is not null && resources.Any(r => r.Annotations.OfType<OtlpExporterAnnotation>().Any()))
+        {
+            _stack.Services[SwarmEnvironmentResource.DashboardService] = Dashboard();
         }
         foreach (var resource in resources)
         {
@@ -62,8 +87,9 @@ internal sealed class SwarmStackWriter(SwarmEnvironmentResource environment, Dis
 
         var header = new StringBuilder()
             .AppendLine($"# FooBar's Docker Swarm stack, written by the AppHost's publish step (publish-{environment.Name}) from the model")
-            .AppendLine("# that `dotnet run` starts. Regenerate it, do not edit it. Not deployable yet: the images it names are not built")
-            .AppendLine($"# here, and {environment.ImageTagVariable} (their tag: the commit) must be set for `docker stack deploy`.");
+            .AppendLine("# that `dotnet run` starts. Regenerate it, do not edit it. scripts/swarm.sh builds the images from images/ and deploys it;")
+            .AppendLine($"# `docker stack deploy` needs {environment.StackVariable} (the stack's name, which its secrets' names begin with) and")
+            .AppendLine($"# {environment.ImageTagVariable} (the images' tag: the commit); {environment.ImagePrefixVariable} names another registry.");
         foreach (var note in _notes)
         {
             header.AppendLine($"# - {note}");
@@ -74,11 +100,8 @@ internal sealed class SwarmStackWriter(SwarmEnvironmentResource environment, Dis
     private async Task<SwarmService> ServiceAsync(IResource resource, CancellationToken cancellationToken)
     {
         var name = ServiceName(resource);
-        var service = new SwarmService { Image = Image(resource, name) };
-        service.Networks.Add(environment.Name);
+        var service = NewService(name);
         service.Deploy.Replicas = resource.Annotations.OfType<ProjectInstanceAnnotation>().FirstOrDefault()?.Count ?? 1;
-        // The service name resolves to its tasks: the virtual IP does not answer on this kind of machine (issue 12).
-        service.Deploy.EndpointMode = "dnsrr";
         if (resource.Annotations.OfType<RestartOnCrashAnnotation>().FirstOrDefault() is { } restart)
         {
             service.Deploy.RestartPolicy = new SwarmRestartPolicy { Delay = Duration(restart.FirstDelay) };
@@ -87,8 +110,7 @@ internal sealed class SwarmStackWriter(SwarmEnvironmentResource environment, Dis
         foreach (var endpoint in resource.Annotations.OfType<EndpointAnnotation>().Where(e => e.IsExternal))
         {
             var target = ContainerPort(resource, endpoint);
-            // Host mode: the port opens on the node running the task; the ingress routing mesh does not answer here.
-            service.Ports.Add(new SwarmPort { Target = target, Published = endpoint.Port ?? target, Protocol = endpoint.Protocol.ToString().ToLowerInvariant() });
+            Publish(service, name, endpoint.Name, endpoint.Port ?? target, target, endpoint.Protocol.ToString().ToLowerInvariant());
         }
 
         await AddEnvironmentAsync(resource, service, cancellationToken);
@@ -98,19 +120,52 @@ internal sealed class SwarmStackWriter(SwarmEnvironmentResource environment, Dis
             AddUpstreamConfigs(resource, service);
         }
         service.Healthcheck = Healthcheck(resource);
+        PlaceAndUpdate(service);
         return service;
     }
 
-    private string Image(IResource resource, string serviceName)
+    // Every service runs an image built for this stack (images/<service>/), named by the deploy's tag.
+    private SwarmService NewService(string name)
     {
-        // What FooBar builds (a project, a Dockerfile) is its own image, tagged at deploy; the rest is pulled as named.
-        if (resource.RequiresImageBuild())
+        var service = new SwarmService
         {
-            return $"{environment.ImageRepository}/{serviceName}:${{{environment.ImageTagVariable}:?set {environment.ImageTagVariable} to the images' tag}}";
+            Image = $"${{{environment.ImagePrefixVariable}:-{environment.ImageRepository}}}/{name}:${{{environment.ImageTagVariable}:?set {environment.ImageTagVariable} to the images' tag}}",
+            // Time to finish what a task is doing: MySQL flushes its data, the app answers what it has started.
+            StopGracePeriod = "30s",
+        };
+        service.Networks.Add(environment.Name);
+        // The service name resolves to its tasks: the virtual IP does not answer on this kind of machine (issue 12).
+        service.Deploy.EndpointMode = "dnsrr";
+        return service;
+    }
+
+    // Host mode: the port opens on the node running the task (the ingress routing mesh does not answer here), the
+    // model's port unless the deploying shell sets <SERVICE>_PORT.
+    private static void Publish(SwarmService service, string serviceName, string endpointName, int published, int target, string protocol)
+    {
+        var variable = (service.Ports.Count == 0 ? $"{serviceName}_PORT" : $"{serviceName}_{endpointName}_PORT").Replace('-', '_').ToUpperInvariant();
+        service.Ports.Add(new SwarmPort
+        {
+            Target = target,
+            Published = $"${{{variable}:-{published.ToString(CultureInfo.InvariantCulture)}}}",
+            Protocol = protocol,
+        });
+    }
+
+    // A service that owns something of its node (a published port, a volume's data) stays on the manager, the node
+    // whose address visitors use, and is replaced by stopping the old task first: two cannot hold one port or one
+    // data folder. Any other service starts a new task, waits for it to be healthy, then stops an old one; a new
+    // version whose tasks fail is rolled back.
+    private static void PlaceAndUpdate(SwarmService service)
+    {
+        var pinned = service.Ports.Count > 0 || service.Volumes.Count > 0;
+        if (pinned)
+        {
+            service.Deploy.Placement = new SwarmPlacement { Constraints = { "node.role == manager" } };
         }
-        var image = resource.Annotations.OfType<ContainerImageAnnotation>().Last();
-        var reference = image.Registry is null ? image.Image : $"{image.Registry}/{image.Image}";
-        return image.SHA256 is not null ? $"{reference}@sha256:{image.SHA256}" : $"{reference}:{image.Tag ?? "latest"}";
+        var order = pinned ? "stop-first" : "start-first";
+        service.Deploy.UpdateConfig = new SwarmUpdateConfig { Order = order, Monitor = "10s", FailureAction = "rollback" };
+        service.Deploy.RollbackConfig = new SwarmUpdateConfig { Order = order, Monitor = "10s" };
     }
 
     private async Task AddEnvironmentAsync(IResource resource, SwarmService service, CancellationToken cancellationToken)
@@ -139,24 +194,56 @@ internal sealed class SwarmStackWriter(SwarmEnvironmentResource environment, Dis
                 continue;
             }
 
-            var files = string.Join(", ", secrets.Select(s => Secret(service, s)));
-            if (key.StartsWith("ConnectionStrings__", StringComparison.Ordinal))
+            if (key.StartsWith(ConnectionStringPrefix, StringComparison.Ordinal) && secrets.Count == 1 && PasswordOnly(text))
             {
-                // The connection without its password, which the task reads from the secret's file instead.
+                // The connection without its password, which the app reads from the secret's file (FooBar.Web's AddFooBarData).
                 service.Environment[key] = WithoutSecrets(text);
-                _notes.Add($"{ServiceName(resource)}: {key} has no password here; it is in {files}, which the app reads in a later slice (a _FILE-style setting).");
+                service.Environment[$"{PasswordFilePrefix}{key[ConnectionStringPrefix.Length..]}"] = Secret(service, secrets[0]);
             }
             else
             {
-                _notes.Add($"{ServiceName(resource)}: {key} is left out (it holds a secret, mounted at {files}).");
+                _notes.Add($"{ServiceName(resource)}: {key} is left out: it holds a secret in a form the stack cannot carry as a file.");
             }
         }
 
-        if (resource.Annotations.OfType<OtlpExporterAnnotation>().Any())
+        if (resource.Annotations.OfType<OtlpExporterAnnotation>().FirstOrDefault() is not { } otlp)
         {
-            // One name for all of a service's tasks in the traces; where they go (a dashboard in the stack) is a later slice.
-            service.Environment["OTEL_SERVICE_NAME"] = ServiceName(resource);
+            return;
         }
+        // One name for all of a service's tasks in the traces, sent to the stack's dashboard over its overlay network.
+        service.Environment["OTEL_SERVICE_NAME"] = ServiceName(resource);
+        if (environment.DashboardFolder is not null)
+        {
+            var (port, protocol) = otlp.RequiredProtocol switch
+            {
+                OtlpProtocol.HttpJson => (SwarmEnvironmentResource.DashboardOtlpHttpPort, "http/json"),
+                OtlpProtocol.HttpProtobuf => (SwarmEnvironmentResource.DashboardOtlpHttpPort, "http/protobuf"),
+                _ => (SwarmEnvironmentResource.DashboardOtlpGrpcPort, "grpc"),
+            };
+            service.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://{SwarmEnvironmentResource.DashboardService}:{port}";
+            service.Environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = protocol;
+        }
+    }
+
+    // The standalone dashboard: its UI on a published port behind a browser token (a Docker secret), OTLP only inside the stack.
+    private SwarmService Dashboard()
+    {
+        var name = SwarmEnvironmentResource.DashboardService;
+        var service = NewService(name);
+        Publish(service, name, "http", SwarmEnvironmentResource.DashboardPort, SwarmEnvironmentResource.DashboardPort, "tcp");
+        service.Environment["ASPNETCORE_URLS"] = $"http://0.0.0.0:{SwarmEnvironmentResource.DashboardPort}";
+        service.Environment["DOTNET_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://0.0.0.0:{SwarmEnvironmentResource.DashboardOtlpGrpcPort}";
+        service.Environment["DOTNET_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://0.0.0.0:{SwarmEnvironmentResource.DashboardOtlpHttpPort}";
+        // Only the stack's own services reach the OTLP ports (they are not published).
+        service.Environment["Dashboard__Otlp__AuthMode"] = "Unsecured";
+        service.Environment["Dashboard__Frontend__AuthMode"] = "BrowserToken";
+        // env-from-files, the image's entrypoint, turns this into Dashboard__Frontend__BrowserToken.
+        service.Environment["Dashboard__Frontend__BrowserToken_FILE"] = Secret(service, SwarmEnvironmentResource.DashboardTokenSecret);
+        // Its start-up banner would write the login link, token and all, to the service's log.
+        service.Environment["Logging__LogLevel__Aspire.Dashboard.DashboardWebApplication"] = "Warning";
+        service.Healthcheck = new SwarmHealthcheck { Test = CurlCheck(SwarmEnvironmentResource.DashboardPort, "/health") };
+        PlaceAndUpdate(service);
+        return service;
     }
 
     private static ParameterResource? SecretOnly(object value) => value switch
@@ -166,14 +253,17 @@ internal sealed class SwarmStackWriter(SwarmEnvironmentResource environment, Dis
         _ => null,
     };
 
-    private string Secret(SwarmService service, ParameterResource parameter)
+    private string Secret(SwarmService service, ParameterResource parameter) => Secret(service, parameter.Name);
+
+    // An external secret, named after the stack in the swarm (two stacks never share one), mounted under its short name.
+    private string Secret(SwarmService service, string name)
     {
-        _stack.Secrets[parameter.Name] = new SwarmSecret();
-        if (!service.Secrets.Contains(parameter.Name))
+        _stack.Secrets[name] = new SwarmSecret { Name = $"${{{environment.StackVariable}:?set {environment.StackVariable} to the stack's name}}_{name}" };
+        if (!service.Secrets.Contains(name))
         {
-            service.Secrets.Add(parameter.Name);
+            service.Secrets.Add(name);
         }
-        return $"/run/secrets/{parameter.Name}";
+        return $"/run/secrets/{name}";
     }
 
     // A value as the task sees it; secrets become marks (and are listed), null when it has no meaning in the stack.
@@ -232,6 +322,11 @@ internal sealed class SwarmStackWriter(SwarmEnvironmentResource environment, Dis
         };
     }
 
+    // True when the one part holding a secret is the password.
+    private static bool PasswordOnly(string connectionString) =>
+        connectionString.Split(';').Where(part => part.Contains(SecretMark, StringComparison.Ordinal))
+            .All(part => part.StartsWith("Password=", StringComparison.OrdinalIgnoreCase) && part.Length == "Password=".Length + SecretMark.Length);
+
     // Drops each "key=value" part that holds a secret; every other part is joined back unchanged.
     private static string WithoutSecrets(string connectionString) =>
         string.Join(';', connectionString.Split(';').Where(part => !part.Contains(SecretMark, StringComparison.Ordinal)));
@@ -249,31 +344,31 @@ internal sealed class SwarmStackWriter(SwarmEnvironmentResource environment, Dis
                 _stack.Volumes[volume] = new SwarmVolume();
                 service.Volumes.Add($"{volume}:{mount.Target}{(mount.IsReadOnly ? ":ro" : "")}");
             }
-            else if (!resource.Annotations.OfType<NginxUpstream>().Any(u => mount.Source == Path.GetDirectoryName(u.ServersFile)))
-            {
-                // A folder of this host: in a swarm, what it holds goes into the service's image.
-                _notes.Add($"{ServiceName(resource)}: {mount.Target} is a folder of this host in `dotnet run`; the image has to hold it.");
-            }
+            // Any other folder of this host goes into the service's image (SwarmImageRecipes), but an upstream's, which is a config.
         }
     }
 
-    // nginx's upstream lists the service's tasks by Swarm's DNS name, resolved when nginx starts.
+    // nginx's upstream names the service's tasks by Swarm's DNS name (tasks.<service>), in a file beside the one its
+    // templates include: the nginx image's follow-upstreams writes that one with the tasks' addresses, and again, with a
+    // reload, whenever they change (Debian's nginx 1.22 cannot re-resolve an upstream's names itself).
     private void AddUpstreamConfigs(IResource nginx, SwarmService service)
     {
         foreach (var upstream in nginx.Annotations.OfType<NginxUpstream>())
         {
             var folder = nginx.Annotations.OfType<ContainerMountAnnotation>().Single(m => m.Source == Path.GetDirectoryName(upstream.ServersFile));
-            var lines = new StringBuilder($"# {upstream.Name}'s servers in the swarm, written by the AppHost: every task of each service, by Swarm's DNS.\n");
+            var lines = new StringBuilder($"# {upstream.Name}'s servers in the swarm, written by the AppHost: every task of each service, by Swarm's DNS name.\n");
             foreach (var server in upstream.Servers.Select(s => (Service: ServiceName(s), Port: ContainerPort(s, s.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == upstream.EndpointName)))).Distinct())
             {
                 lines.Append(CultureInfo.InvariantCulture, $"server tasks.{server.Service}:{server.Port} max_fails=1 fail_timeout=10s;\n");
             }
-            var config = $"{nginx.Name}-{upstream.Name}-servers";
+            // A config cannot change once made: its name carries its content's hash, so a new list is a new config.
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(lines.ToString())))[..8];
+            var config = $"{nginx.Name}-{upstream.Name}-servers-{hash}";
             _configFiles[$"{config}.conf"] = lines.ToString();
             _stack.Configs[config] = new SwarmConfig { File = $"./{config}.conf" };
-            service.Configs.Add(new SwarmConfigReference { Source = config, Target = $"{folder.Target}/{Path.GetFileName(upstream.ServersFile)}" });
+            service.Configs.Add(new SwarmConfigReference { Source = config, Target = $"{folder.Target}/{UpstreamNamesFile}" });
+            _mountsAsConfigs.Add(folder.Target);
         }
-        _notes.Add($"{ServiceName(nginx)}: resolves tasks.<service> when it starts; to follow tasks that come and go it needs `resolver 127.0.0.11` and re-resolution (a later slice).");
     }
 
     private SwarmHealthcheck? Healthcheck(IResource resource)
@@ -286,8 +381,7 @@ internal sealed class SwarmStackWriter(SwarmEnvironmentResource environment, Dis
         {
             if (HttpHealthCheck(resource, check.Key) is { } http)
             {
-                // curl in the image (a later slice adds it to FooBar's images), against the port the container listens on.
-                return new SwarmHealthcheck { Test = ["CMD", "curl", "--fail", "--silent", "--output", "/dev/null", $"http://127.0.0.1:{ContainerPort(resource, http.Endpoint)}{http.Path}"] };
+                return new SwarmHealthcheck { Test = CurlCheck(ContainerPort(resource, http.Endpoint), http.Path) };
             }
         }
         if (resource.Annotations.OfType<HealthCheckAnnotation>().Any())
@@ -296,6 +390,10 @@ internal sealed class SwarmStackWriter(SwarmEnvironmentResource environment, Dis
         }
         return null;
     }
+
+    // curl, which every image of the stack has, against the port the container listens on.
+    private static List<string> CurlCheck(int port, string path) =>
+        ["CMD", "curl", "--fail", "--silent", "--output", "/dev/null", $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}{path}"];
 
     // WithHttpHealthCheck keeps its endpoint and path only in its key, "<resource>_<endpoint>_<path>_<status>_check".
     private static (EndpointAnnotation Endpoint, string Path)? HttpHealthCheck(IResource resource, string key)

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# FooBar on Docker Swarm: the stack the AppHost writes from its model (publish), built on this machine and deployed to
+# a swarm here. The production profile, N web tasks behind nginx, MySQL with its volume, a standalone dashboard.
+#
+#   scripts/swarm.sh up [--stack NAME] [--web-instances N] [--port P] [--dashboard-port P] [--nodes N]
+#                         makes a swarm on this machine where there is none (--nodes N: and N-1 simulated workers),
+#                         builds the images, deploys, waits until every task is healthy, prints the URLs
+#   scripts/swarm.sh update [--stack NAME]   builds the app again and rolls it out, one task at a time
+#   scripts/swarm.sh status [--stack NAME]   services, tasks and URLs
+#   scripts/swarm.sh drain NODE | activate NODE   moves tasks off a node for maintenance, and lets it take them again
+#   scripts/swarm.sh down [--stack NAME]     removes the stack, its secrets and volumes; and the swarm if up made it
+#
+# Defaults: stack foobar, 3 web instances, site port 8080, dashboard port 18888. Images are tagged with the commit
+# (and a hash of uncommitted changes), so a deploy names exactly what it runs.
+set -euo pipefail
+export PATH="/usr/local/bin:$PATH"
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+log() { printf '[swarm] %s\n' "$*"; }
+fail() { printf '[swarm] %s\n' "$*" >&2; exit 1; }
+
+command=${1:-}
+[ $# -gt 0 ] && shift
+stack=foobar instances=3 port=8080 dashboard_port=18888 nodes=1 node=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --stack) stack=$2; shift 2 ;;
+    --web-instances) instances=$2; shift 2 ;;
+    --port) port=$2; shift 2 ;;
+    --dashboard-port) dashboard_port=$2; shift 2 ;;
+    --nodes) nodes=$2; shift 2 ;;
+    -*) fail "unknown option $1" ;;
+    *) node=$1; shift ;;
+  esac
+done
+[[ "$stack" =~ ^[a-z0-9][a-z0-9-]*$ ]] || fail "a stack's name is lower-case letters, digits and dashes: $stack"
+
+out="$repo/out/swarm/$stack"
+# The node label that says this script made the swarm, so `down` leaves only a swarm it made.
+made_label=foobar.swarm-made-by-script
+# Long enough for a first start on a slow machine (MySQL initialises its data, the app migrates it).
+healthy_timeout=300
+
+# The images' tag: the commit, and a hash of what is not committed yet.
+image_tag() {
+  local tag; tag=$(git -C "$repo" rev-parse --short=12 HEAD)
+  if [ -n "$(git -C "$repo" status --porcelain --untracked-files=no)" ]; then
+    tag+="-dirty-$(git -C "$repo" diff HEAD | sha256sum | cut -c1-8)"
+  fi
+  echo "$tag"
+}
+
+swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}'; }
+
+ensure_swarm() {
+  if [ "$(swarm_state)" = active ]; then log "using the swarm this engine is in"; return; fi
+  # Loopback only: the swarm's control port is not opened to other machines.
+  docker swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377 >/dev/null
+  docker node update --label-add "$made_label=true" self >/dev/null
+  log "made a single-node swarm on 127.0.0.1 (down leaves it again)"
+}
+
+# Writes the stack and the images' recipes from the AppHost's model, and publishes the app into its recipe.
+publish() {
+  local started=$SECONDS
+  log "publishing the stack from the AppHost ($instances web instances, production profile) to ${out#"$repo"/}"
+  rm -rf "$out"
+  dotnet run --project "$repo/FooBar.AppHost" -v quiet -- --operation publish --step publish --output-path "$out" \
+    "--FooBar:WebInstances=$instances" --FooBar:Profile=Production >"$out.log" 2>&1 \
+    || { tail -30 "$out.log"; fail "publishing failed (log: $out.log)"; }
+  log "published in $((SECONDS - started)) s"
+}
+
+# build_image SERVICE TAG: builds images/SERVICE/ as foobar/SERVICE:TAG.
+build_image() {
+  local started=$SECONDS
+  docker build --quiet --tag "foobar/$1:$2" "$out/images/$1" >/dev/null \
+    || fail "building foobar/$1:$2 failed: docker build $out/images/$1"
+  log "  foobar/$1:$2 built in $((SECONDS - started)) s"
+}
+
+build_images() {
+  local dir
+  log "building the images (tag $1)"
+  for dir in "$out"/images/*/; do
+    build_image "$(basename "$dir")" "$1"
+  done
+}
+
+# The stack's secrets (the stack file names them), each made once with a random value that nothing prints.
+create_secrets() {
+  local name
+  for name in $(awk '/^secrets:/ { inside = 1; next } /^[^ ]/ { inside = 0 } inside && /^  [a-z]/ { sub(":", "", $1); print $1 }' "$out/stack.yaml"); do
+    if docker secret inspect "${stack}_$name" >/dev/null 2>&1; then continue; fi
+    head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | docker secret create \
+      --label "com.docker.stack.namespace=$stack" "${stack}_$name" - >/dev/null
+    log "  made secret ${stack}_$name"
+  done
+}
+
+deploy() {
+  FOOBAR_STACK=$stack FOOBAR_IMAGE_TAG=$1 NGINX_PORT=$port DASHBOARD_PORT=$dashboard_port \
+    docker stack deploy --prune --resolve-image never --detach=true --compose-file "$out/stack.yaml" "$stack" >/dev/null
+  log "deployed stack $stack"
+}
+
+services() { docker service ls --filter "label=com.docker.stack.namespace=$stack" --format '{{.Name}} {{.Replicas}}'; }
+
+# Every service has all its tasks running (a task with a health check runs once healthy) and the site answers.
+wait_healthy() {
+  local started=$SECONDS pending
+  while true; do
+    pending=$(services | awk '{ split($2, r, "/"); if (r[1] != r[2] || r[2] == 0) print $1 " " $2 }' | sed "s/^${stack}_//")
+    if [ -z "$pending" ] && curl -fsS -o /dev/null --max-time 5 -H 'Host: www.foobar.com' "http://127.0.0.1:$port/"; then
+      log "healthy in $((SECONDS - started)) s"
+      return
+    fi
+    if ((SECONDS - started > healthy_timeout)); then
+      docker stack ps "$stack" --no-trunc --format '{{.Name}} {{.Node}} {{.CurrentState}} {{.Error}}' | head -20 >&2
+      fail "not healthy after $healthy_timeout s; waiting for: ${pending:-the site to answer}"
+    fi
+    if (((SECONDS - started) % 15 == 0)); then log "  waiting for: ${pending:-the site to answer}"; fi
+    sleep 1
+  done
+}
+
+print_urls() {
+  local dashboard token
+  log "site:      http://127.0.0.1:$port/ (Host: www.foobar.com)"
+  dashboard=$(docker ps -q --filter "label=com.docker.swarm.service.name=${stack}_dashboard" | head -n 1)
+  if [ -n "$dashboard" ] && token=$(docker exec "$dashboard" cat /run/secrets/dashboard-browser-token 2>/dev/null); then
+    log "dashboard: http://127.0.0.1:$dashboard_port/login?t=$token"
+  fi
+}
+
+up() {
+  local started=$SECONDS tag
+  "$repo/scripts/setup.sh"
+  tag=$(image_tag)
+  ensure_swarm
+  publish
+  build_images "$tag"
+  create_secrets
+  deploy "$tag"
+  wait_healthy
+  print_urls
+  log "up in $((SECONDS - started)) s"
+}
+
+# The app only, built from the working tree and rolled out by the service's update settings (start the new task,
+# wait until it is healthy, stop an old one; roll back on failure). --force replaces every task even when the image
+# is the same, so an update always exercises the rollout.
+update() {
+  local started=$SECONDS tag
+  tag=$(image_tag)
+  docker service inspect "${stack}_web" >/dev/null 2>&1 || fail "stack $stack has no web service: run up first"
+  publish
+  build_image web "$tag"
+  log "rolling out foobar/web:$tag"
+  docker service update --quiet --detach=false --force --image "foobar/web:$tag" "${stack}_web" >/dev/null \
+    || fail "the rollout failed"
+  if [ "$(docker service inspect --format '{{.UpdateStatus.State}}' "${stack}_web")" != completed ]; then
+    fail "the rollout did not complete: $(docker service inspect --format '{{.UpdateStatus.State}}: {{.UpdateStatus.Message}}' "${stack}_web")"
+  fi
+  log "updated in $((SECONDS - started)) s"
+}
+
+status() {
+  docker stack services "$stack"
+  echo
+  docker stack ps "$stack" --filter desired-state=running --format 'table {{.Name}}\t{{.Node}}\t{{.CurrentState}}'
+  echo
+  print_urls
+}
+
+# Waits until nothing of the stack runs any more: its network goes last.
+wait_removed() {
+  local started=$SECONDS
+  while docker ps -aq --filter "label=com.docker.stack.namespace=$stack" | grep -q . \
+    || docker network ls -q --filter "label=com.docker.stack.namespace=$stack" | grep -q .; do
+    ((SECONDS - started < 120)) || fail "stack $stack still has containers or networks after 120 s"
+    sleep 1
+  done
+}
+
+down() {
+  local started=$SECONDS
+  if docker stack ls --format '{{.Name}}' 2>/dev/null | grep -qx "$stack"; then
+    docker stack rm "$stack" >/dev/null
+    wait_removed
+  fi
+  docker volume ls -q --filter "label=com.docker.stack.namespace=$stack" | xargs -r docker volume rm >/dev/null
+  if [ "$(swarm_state)" = active ]; then
+    docker secret ls -q --filter "label=com.docker.stack.namespace=$stack" | xargs -r docker secret rm >/dev/null
+  fi
+  rm -rf "$out" "$out.log"
+  log "stack $stack removed in $((SECONDS - started)) s"
+  if [ "$(swarm_state)" = active ] && [ -z "$(docker stack ls --format '{{.Name}}')" ] \
+    && [ "$(docker node inspect self --format "{{index .Spec.Labels \"$made_label\"}}")" = true ]; then
+    docker swarm leave --force >/dev/null
+    # The bridge the swarm made for its tasks' outside traffic stays after leaving.
+    docker network rm docker_gwbridge >/dev/null 2>&1 || true
+    log "left the swarm up had made"
+  fi
+}
+
+case "$command" in
+  up) up ;;
+  update) update ;;
+  status) status ;;
+  down) down ;;
+  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

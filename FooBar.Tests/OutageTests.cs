@@ -266,8 +266,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
             for (var i = 0; i < 500; i++)
             {
                 var title = $"Durable {run} {i}";
-                using var response = await site.SubmitFormAsync("/posts/new",
-                    new Dictionary<string, string> { ["Input.Author"] = "durability", ["Input.Title"] = title, ["Input.Body"] = "kept" });
+                using var response = await site.SubmitFormAsync("/posts/new", PostForm.Fields("durability", title, "kept"));
                 if (response.StatusCode != HttpStatusCode.Redirect)
                 {
                     output.WriteLine($"post {i} after the kill answered {(int)response.StatusCode}");

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using FooBar.Tests.Infrastructure;
+using static FooBar.Tests.Infrastructure.PostForm;
 
 namespace FooBar.Tests;
 
@@ -168,13 +169,6 @@ public sealed class PostFormTests(StackFixture stack)
         Assert.Equal("Method not allowed", page.QuerySelector("main h1")?.TextContent);
         Assert.Equal(0, await stack.Database.CountPostsAsync(title));
     }
-
-    private static Dictionary<string, string> Fields(string author, string title, string body) => new()
-    {
-        ["Input.Author"] = author,
-        ["Input.Title"] = title,
-        ["Input.Body"] = body,
-    };
 
     private static string? FieldError(AngleSharp.Html.Dom.IHtmlDocument page, string field) =>
         page.QuerySelector($"[data-valmsg-for='{field}']")?.TextContent;

@@ -47,7 +47,7 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
         var requests = await load.StopAsync();
 
         var gets = requests.Where(r => r.Method == "GET").ToList();
-        Report(requests);
+        SteadyLoad.Report(requests, output);
         Assert.True(gets.Count > 50, $"only {gets.Count} GETs were made");
         Assert.All(gets, get => Assert.True(get.Succeeded, $"failed: {get}"));
     }
@@ -66,7 +66,7 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
         await Task.Delay(TimeSpan.FromSeconds(2));
         var requests = await load.StopAsync();
 
-        Report(requests);
+        SteadyLoad.Report(requests, output);
         var gets = requests.Where(r => r.Method == "GET").ToList();
         Assert.All(gets, get => Assert.True(get.Succeeded, $"failed: {get}"));
         // A post that web-3 had received when it was killed is not sent again (it may have been stored): its visitor gets
@@ -84,7 +84,7 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
         await Task.Delay(TimeSpan.FromSeconds(2));
         var requests = await load.StopAsync();
 
-        Report(requests);
+        SteadyLoad.Report(requests, output);
         // Every instance runs a new process, and no visitor noticed.
         Assert.All(stack.WebInstances, name => Assert.NotEqual(processes[name], stack.App.ProcessId(name)));
         Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
@@ -104,18 +104,8 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
         await Task.Delay(TimeSpan.FromSeconds(1));
         var requests = await load.StopAsync();
 
-        Report(requests);
+        SteadyLoad.Report(requests, output);
         Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
         Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
-    }
-
-    private void Report(IReadOnlyList<SteadyLoad.Request> requests)
-    {
-        output.WriteLine($"{requests.Count} requests, {requests.Count(r => !r.Succeeded)} failed, {requests.Count(r => r.Retries > 0)} sent again, "
-            + $"slowest {requests.Max(r => r.Latency).TotalMilliseconds:0} ms");
-        foreach (var failed in requests.Where(r => !r.Succeeded || r.Retries > 0).Take(20))
-        {
-            output.WriteLine(failed.ToString());
-        }
     }
 }

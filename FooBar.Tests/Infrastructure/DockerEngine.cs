@@ -18,24 +18,17 @@ public static class DockerEngine
         }
     }
 
-    public static async Task RemoveVolumeAsync(string name)
+    /// <summary>Runs the Docker CLI and returns what it printed; when it fails, the exception names the command and quotes docker.</summary>
+    public static async Task<string> RunAsync(params string[] arguments)
     {
-        var (exitCode, output) = await DockerCli.RunAsync(["volume", "rm", "--force", name], CancellationToken.None);
-        if (exitCode != 0)
-        {
-            throw new InvalidOperationException($"The test volume {name} could not be removed: {output.Trim()}");
-        }
+        var (exitCode, output) = await DockerCli.RunAsync(arguments, CancellationToken.None);
+        return exitCode == 0 ? output : throw new InvalidOperationException($"`docker {string.Join(' ', arguments)}` failed: {output.Trim()}");
     }
 
+    public static Task RemoveVolumeAsync(string name) => RunAsync("volume", "rm", "--force", name);
+
     /// <summary>Sends SIGKILL to a container, as a crash or a power cut would end it: no clean shutdown.</summary>
-    public static async Task KillContainerAsync(string container)
-    {
-        var (exitCode, output) = await DockerCli.RunAsync(["kill", container], CancellationToken.None);
-        if (exitCode != 0)
-        {
-            throw new InvalidOperationException($"The container {container} could not be killed: {output.Trim()}");
-        }
-    }
+    public static Task KillContainerAsync(string container) => RunAsync("kill", container);
 
     /// <summary>
     /// Runs <paramref name="command"/> in a running container; <paramref name="environment"/> is passed in through the CLI's
@@ -49,12 +42,7 @@ public static class DockerEngine
     /// <summary>The container's address on each of its networks, with the network's prefix length and gateway.</summary>
     public static async Task<IReadOnlyList<ContainerNetworkAddress>> NetworkAddressesAsync(string container)
     {
-        var (exitCode, output) = await DockerCli.RunAsync(
-            ["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.IPPrefixLen}} {{.Gateway}}\n{{end}}", container], CancellationToken.None);
-        if (exitCode != 0)
-        {
-            throw new InvalidOperationException($"The container {container} could not be inspected: {output.Trim()}");
-        }
+        var output = await RunAsync("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{.IPPrefixLen}} {{.Gateway}}\n{{end}}", container);
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(line => line.Split(' '))
             .Where(fields => fields.Length == 3 && fields[0].Length > 0)

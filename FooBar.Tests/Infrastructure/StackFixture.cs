@@ -6,7 +6,7 @@ namespace FooBar.Tests.Infrastructure;
 /// Starts the real stack from FooBar.AppHost (nginx, web and MySQL in their containers), waits until every
 /// resource is healthy, and tears it all down at the end. The site runs as visitors get it: in Production.
 /// </summary>
-public class StackFixture : IAsyncLifetime
+public class StackFixture : IAsyncLifetime, ISite
 {
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(5);
 
@@ -101,12 +101,8 @@ public class StackFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>A client for nginx that sends <paramref name="host"/> as the Host header and never follows redirects.</summary>
-    public HttpClient CreateSiteClient(string host = "www.foobar.com") => new(new HostHeaderHandler(host))
-    {
-        BaseAddress = SiteAddress,
-        Timeout = TimeSpan.FromSeconds(30),
-    };
+    /// <inheritdoc />
+    public HttpClient CreateSiteClient(string host = "www.foobar.com") => SiteClient.Create(SiteAddress, host);
 
     public HttpClient CreateWebClient() => new(new SocketsHttpHandler { AllowAutoRedirect = false })
     {
@@ -135,15 +131,6 @@ public class StackFixture : IAsyncLifetime
 
     // Test traffic goes to 127.0.0.1 only, never to whatever "localhost" might resolve to.
     private static Uri Loopback(Uri endpoint) => new UriBuilder(endpoint) { Host = "127.0.0.1" }.Uri;
-
-    private sealed class HostHeaderHandler(string host) : DelegatingHandler(new SocketsHttpHandler { AllowAutoRedirect = false })
-    {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            request.Headers.Host = host;
-            return base.SendAsync(request, cancellationToken);
-        }
-    }
 }
 
 /// <summary>The stack most tests share. Its resources stay up: tests that stop them use <see cref="OutageCollection"/>.</summary>

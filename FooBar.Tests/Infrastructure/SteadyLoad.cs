@@ -1,20 +1,21 @@
 using System.Diagnostics;
 using System.Net;
 using AngleSharp.Html.Parser;
+using Xunit.Abstractions;
 
 namespace FooBar.Tests.Infrastructure;
 
 /// <summary>
 /// Visitors at a steady pace through nginx while a test stops, restarts or reloads something: a few readers
 /// loading pages and a static file, and one writer posting through the real form. Every request is recorded.
-/// Bounded: it runs until stopped, for at most <see cref="MaxDuration"/>, and pauses between requests.
+/// Bounded: it runs until stopped, for at most <see cref="DefaultMaxDuration"/> unless told, and pauses between requests.
 /// </summary>
 public sealed class SteadyLoad : IAsyncDisposable
 {
-    private static readonly TimeSpan MaxDuration = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan DefaultMaxDuration = TimeSpan.FromMinutes(3);
     private static readonly string[] Pages = ["/", "/fortunes", "/journey", "/css/site.css"];
 
-    private readonly CancellationTokenSource _stop = new(MaxDuration);
+    private readonly CancellationTokenSource _stop;
     private readonly List<Task> _visitors = [];
     private readonly List<Request> _requests = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -30,8 +31,9 @@ public sealed class SteadyLoad : IAsyncDisposable
             + (Retries > 0 ? $" (sent again {Retries}×)" : "");
     }
 
-    private SteadyLoad()
+    private SteadyLoad(TimeSpan maxDuration)
     {
+        _stop = new(maxDuration);
     }
 
     /// <summary>The titles of the posts this load wrote all start with this, so a test can find them.</summary>
@@ -40,17 +42,18 @@ public sealed class SteadyLoad : IAsyncDisposable
     /// <summary>The ids of the posts the site acknowledged (the redirect to <c>/posts/{id}</c>).</summary>
     public List<long> AcknowledgedPosts { get; } = [];
 
-    public static SteadyLoad Start(StackFixture stack, int readers = 3, bool writer = true)
+    /// <summary>Starts the visitors on <paramref name="site"/>; <paramref name="maxDuration"/> bounds them when what they wait for may take longer than the default.</summary>
+    public static SteadyLoad Start(ISite site, int readers = 3, bool writer = true, TimeSpan? maxDuration = null)
     {
-        var load = new SteadyLoad();
+        var load = new SteadyLoad(maxDuration ?? DefaultMaxDuration);
         for (var reader = 0; reader < readers; reader++)
         {
             var first = reader;
-            load._visitors.Add(Task.Run(() => load.ReadAsync(stack, first)));
+            load._visitors.Add(Task.Run(() => load.ReadAsync(site, first)));
         }
         if (writer)
         {
-            load._visitors.Add(Task.Run(() => load.WriteAsync(stack)));
+            load._visitors.Add(Task.Run(() => load.WriteAsync(site)));
         }
         return load;
     }
@@ -66,13 +69,24 @@ public sealed class SteadyLoad : IAsyncDisposable
         }
     }
 
+    /// <summary>Writes what the visitors got to the test's output: the counts, then the failed and re-sent requests (the first 20).</summary>
+    public static void Report(IReadOnlyList<Request> requests, ITestOutputHelper output)
+    {
+        output.WriteLine($"{requests.Count} requests, {requests.Count(r => !r.Succeeded)} failed, {requests.Count(r => r.Retries > 0)} sent again, "
+            + $"slowest {requests.Max(r => r.Latency).TotalMilliseconds:0} ms");
+        foreach (var failed in requests.Where(r => !r.Succeeded || r.Retries > 0).Take(20))
+        {
+            output.WriteLine(failed.ToString());
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
         _stop.Dispose();
     }
 
-    private async Task ReadAsync(StackFixture stack, int first)
+    private async Task ReadAsync(ISite stack, int first)
     {
         using var site = stack.CreateSiteClient();
         for (var n = first; !_stop.IsCancellationRequested; n++)
@@ -84,7 +98,7 @@ public sealed class SteadyLoad : IAsyncDisposable
     }
 
     // As a browser does: the form first (its antiforgery cookie and token), then the post.
-    private async Task WriteAsync(StackFixture stack)
+    private async Task WriteAsync(ISite stack)
     {
         using var site = stack.CreateSiteClient();
         for (var n = 1; !_stop.IsCancellationRequested; n++)
@@ -95,9 +109,8 @@ public sealed class SteadyLoad : IAsyncDisposable
                 var title = $"{PostMarker} #{n}";
                 var post = await SendAsync(site, () => new HttpRequestMessage(HttpMethod.Post, "/posts/new")
                 {
-                    Content = new FormUrlEncodedContent([
-                        new("Input.Author", "steady load"), new("Input.Title", title), new("Input.Body", "written while something restarted"),
-                        new("__RequestVerificationToken", token)]),
+                    Content = new FormUrlEncodedContent(
+                        new Dictionary<string, string>(PostForm.Fields("steady load", title, "written while something restarted")) { ["__RequestVerificationToken"] = token }),
                 });
                 if (post.Request.Succeeded && post.Location?.OriginalString is { } location && location.StartsWith("/posts/", StringComparison.Ordinal))
                 {

@@ -1,0 +1,132 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using FooBar.AppHost.Hosting;
+
+namespace FooBar.Tests.Infrastructure;
+
+/// <summary>
+/// FooBar deployed to Docker Swarm by scripts/swarm.sh, as an operator deploys it (issue 12): one stack for a test class,
+/// under a name and on ports of its own so that it runs beside the suite's other stacks, and taken down at the end
+/// whatever the tests did. The script is the only way the stack is made or changed; the tests read the engine.
+/// </summary>
+public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
+{
+    /// <summary>The web replicas that <c>up</c> asks for.</summary>
+    public const int WebInstances = 3;
+
+    /// <summary>How long <c>update</c> may take: it rebuilds the web image, then replaces the tasks one at a time.</summary>
+    public static readonly TimeSpan UpdateTimeout = TimeSpan.FromMinutes(5);
+
+    // The first `up` on a machine builds every image.
+    private static readonly TimeSpan UpTimeout = TimeSpan.FromMinutes(15);
+    private static readonly TimeSpan DownTimeout = TimeSpan.FromMinutes(3);
+
+    private bool _takenDown;
+
+    public SwarmStackFixture()
+    {
+        Database = new SwarmDatabase(ServiceName("mysql"));
+    }
+
+    /// <summary>This run's own stack: lower-case and short, since the engine's names of its objects add to it.</summary>
+    public string StackName { get; } = $"foobar-test-{Guid.NewGuid():N}"[..18];
+
+    /// <summary>nginx's published port on loopback: the only way in.</summary>
+    public Uri SiteAddress { get; private set; } = null!;
+
+    /// <summary>Whether the engine was in no swarm before <c>up</c>: then the swarm is this run's, and <c>down</c> must leave it.</summary>
+    public bool CreatedTheSwarm { get; private set; }
+
+    /// <summary>What <c>up</c> printed.</summary>
+    public string UpOutput { get; private set; } = "";
+
+    public SwarmDatabase Database { get; }
+
+    /// <summary>The engine's name of one of the stack's services: <c>web</c> is <c>&lt;stack&gt;_web</c>.</summary>
+    public string ServiceName(string service) => $"{StackName}_{service}";
+
+    public async Task InitializeAsync()
+    {
+        await DockerEngine.RequireAsync();
+        CreatedTheSwarm = await SwarmEngine.LocalNodeStateAsync() == "inactive";
+        var (sitePort, dashboardPort) = await FreePortsAsync();
+        SiteAddress = new Uri($"http://127.0.0.1:{sitePort}/");
+
+        var up = await RunScriptAsync(UpTimeout, "up", "--web-instances", $"{WebInstances}", "--port", $"{sitePort}", "--dashboard-port", $"{dashboardPort}");
+        UpOutput = up.Output;
+        // xunit disposes a fixture whose start failed too: whatever part of the stack was made is taken down there.
+        if (!up.Succeeded)
+        {
+            throw new InvalidOperationException(Explain("up", up));
+        }
+    }
+
+    /// <inheritdoc />
+    public HttpClient CreateSiteClient(string host = "www.foobar.com") => SiteClient.Create(SiteAddress, host);
+
+    /// <summary>Rebuilds the web image and rolls it out: returns when the rollout has finished, failed or rolled back.</summary>
+    internal Task<ProgramResult> UpdateAsync() => RunScriptAsync(UpdateTimeout, "update");
+
+    /// <summary>Takes the stack down, and the swarm with it when the script made it.</summary>
+    internal async Task<ProgramResult> DownAsync()
+    {
+        var down = await RunScriptAsync(DownTimeout, "down");
+        _takenDown |= down.Succeeded;
+        return down;
+    }
+
+    /// <summary>A failure message for a run of the script: its exit code and the last lines it printed (an image build prints thousands).</summary>
+    internal static string Explain(string command, ProgramResult result) =>
+        $"scripts/swarm.sh {command} exited with {result.ExitCode}; its last lines:\n{string.Join('\n', result.Output.Split('\n').TakeLast(200))}";
+
+    public async Task DisposeAsync()
+    {
+        // The last test takes the stack down and checks it; when it failed or did not run, the fixture does it here.
+        var down = _takenDown ? null : await DownAsync();
+        var swarmLeft = CreatedTheSwarm && await SwarmEngine.LocalNodeStateAsync() != "inactive";
+        var leftovers = await SwarmEngine.RemoveStackAsync(StackName, leaveSwarm: CreatedTheSwarm);
+        if (down is { Succeeded: false } || leftovers.Count > 0 || swarmLeft)
+        {
+            throw new InvalidOperationException(
+                (down is { Succeeded: false } ? Explain("down", down) + "\n" : "") +
+                $"Still there after down (the tests removed the stack's own, and the swarm if nothing else was in it): {string.Join(", ", leftovers.Select(o => o.ToString()).Concat(swarmLeft ? ["the swarm this run created"] : []))}");
+        }
+    }
+
+    private Task<ProgramResult> RunScriptAsync(TimeSpan timeout, string command, params string[] options) =>
+        HostProgram.RunAsync(Path.Combine(Repository.Root, "scripts", "swarm.sh"), [command, "--stack", StackName, .. options],
+            CancellationToken.None, timeout, whenMissing: "scripts/swarm.sh deploys FooBar to Docker Swarm (issue 12)");
+
+    // Ports that no socket holds (the kernel's choice) and no container publishes: here a published port is a NAT rule, not a listener.
+    private static async Task<(int Site, int Dashboard)> FreePortsAsync()
+    {
+        var published = PublishedPort().Matches(await DockerEngine.RunAsync("ps", "--format", "{{.Ports}}"))
+            .Select(match => int.Parse(match.Groups[1].Value)).ToHashSet();
+        var held = new List<TcpListener>();
+        try
+        {
+            var free = new List<int>();
+            for (var attempt = 0; free.Count < 2 && attempt < 100; attempt++)
+            {
+                // Held until both are chosen, so the kernel does not offer the same port twice.
+                var listener = new TcpListener(IPAddress.Any, 0);
+                listener.Start();
+                held.Add(listener);
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                if (!published.Contains(port))
+                {
+                    free.Add(port);
+                }
+            }
+            return free.Count == 2 ? (free[0], free[1]) : throw new InvalidOperationException("No two free ports were found in 100 attempts.");
+        }
+        finally
+        {
+            held.ForEach(listener => listener.Stop());
+        }
+    }
+
+    [GeneratedRegex(@":(\d+)->")]
+    private static partial Regex PublishedPort();
+}

@@ -1,0 +1,128 @@
+using System.Net;
+using FooBar.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace FooBar.Tests;
+
+/// <summary>
+/// FooBar on Docker Swarm (issue 12), deployed by scripts/swarm.sh on this single node: the site through nginx, a web task
+/// killed and replaced, an update rolled out, and MySQL restarted, each costing visitors nothing; then `down` leaves nothing
+/// of the test behind. The tests share one stack and each leaves it healthy; the one that takes it down runs last.
+/// </summary>
+[TestCaseOrderer(RunsLastOrderer.TypeName, RunsLastOrderer.AssemblyName)]
+public sealed class SwarmStackTests(SwarmStackFixture stack, ITestOutputHelper output) : IClassFixture<SwarmStackFixture>
+{
+    // Swarm notices a task's exit, starts another, and waits for its health check.
+    private static readonly TimeSpan ReplacementTimeout = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task The_deployed_stack_serves_pages_a_post_written_through_the_form_and_static_files_through_nginx()
+    {
+        var title = $"Written on the swarm {Guid.NewGuid():N}";
+        using var site = stack.CreateSiteClient();
+
+        foreach (var path in new[] { "/", "/posts", "/journey", "/fortunes" })
+        {
+            await site.GetHtmlAsync(path);
+        }
+        using var written = await site.SubmitFormAsync("/posts/new", PostForm.Fields("swarm", title, "through nginx, web and MySQL"));
+        var id = PostForm.WrittenPostId(written);
+        var post = await site.GetHtmlAsync($"/posts/{id}");
+        using var stylesheet = await site.GetAsync("/css/site.css");
+
+        Assert.Contains($"site: {stack.SiteAddress}", stack.UpOutput);
+        Assert.Equal(SwarmStackFixture.WebInstances, (await SwarmEngine.HealthyTasksAsync(stack.ServiceName("web"))).Count);
+        Assert.Equal(title, post.QuerySelector("article h1")?.TextContent);
+        Assert.Equal([id], await stack.Database.PostIdsTitledAsync(title));
+        Assert.Equal(HttpStatusCode.OK, stylesheet.StatusCode);
+        Assert.Equal("text/css", stylesheet.Content.Headers.ContentType?.MediaType);
+        // nginx's own caching rule for a file without a version: the file came from nginx, not the app.
+        Assert.Equal("public, max-age=300", stylesheet.Headers.CacheControl?.ToString());
+    }
+
+    [Fact]
+    public async Task A_killed_web_task_is_replaced_by_Swarm_while_every_page_view_answers()
+    {
+        var web = stack.ServiceName("web");
+        var before = await SwarmEngine.HealthyTasksAsync(web);
+        Assert.Equal(SwarmStackFixture.WebInstances, before.Count);
+        var killed = before[0];
+        await using var load = SteadyLoad.Start(stack);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        await DockerEngine.KillContainerAsync(killed.ContainerId);
+        var replaced = await SwarmEngine.WaitForHealthyTasksAsync(web,
+            tasks => tasks.Count == SwarmStackFixture.WebInstances && tasks.All(task => task.TaskId != killed.TaskId), ReplacementTimeout);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var requests = await load.StopAsync();
+
+        SteadyLoad.Report(requests, output);
+        output.WriteLine($"killed task {killed.TaskId}; running now: {string.Join(", ", replaced.Select(task => task.TaskId))}");
+        var gets = requests.Where(r => r.Method == "GET").ToList();
+        Assert.True(gets.Count > 50, $"only {gets.Count} GETs were made");
+        Assert.All(gets, get => Assert.True(get.Succeeded, $"failed: {get}"));
+        // A post the killed task had received may have been stored or not, and its visitor was told so; every acknowledged one is stored.
+        Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
+    }
+
+    [Fact]
+    public async Task An_update_under_steady_load_replaces_every_web_task_fails_no_request_and_stores_every_post()
+    {
+        var web = stack.ServiceName("web");
+        var before = await SwarmEngine.HealthyTasksAsync(web);
+        Assert.Equal(SwarmStackFixture.WebInstances, before.Count);
+        // The visitors outlast the update's own bound, so they see all of it.
+        await using var load = SteadyLoad.Start(stack, maxDuration: SwarmStackFixture.UpdateTimeout + TimeSpan.FromMinutes(1));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        var update = await stack.UpdateAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var requests = await load.StopAsync();
+        var after = await SwarmEngine.HealthyTasksAsync(web);
+
+        SteadyLoad.Report(requests, output);
+        Assert.True(update.Succeeded, SwarmStackFixture.Explain("update", update));
+        Assert.Equal(SwarmStackFixture.WebInstances, after.Count);
+        Assert.Empty(after.Select(task => task.TaskId).Intersect(before.Select(task => task.TaskId)));
+        Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
+        Assert.True(load.AcknowledgedPosts.Count > 10, $"only {load.AcknowledgedPosts.Count} posts were written");
+        Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
+    }
+
+    [Fact]
+    public async Task Posts_written_before_MySQL_is_restarted_are_there_after_it()
+    {
+        var title = $"Before MySQL restarted {Guid.NewGuid():N}";
+        var mysql = stack.ServiceName("mysql");
+        using var site = stack.CreateSiteClient();
+        using var written = await site.SubmitFormAsync("/posts/new", PostForm.Fields("swarm", title, "kept on MySQL's volume"));
+        var id = PostForm.WrittenPostId(written);
+        var before = Assert.Single(await SwarmEngine.HealthyTasksAsync(mysql));
+
+        await SwarmEngine.RestartServiceAsync(mysql);
+        await SwarmEngine.WaitForHealthyTasksAsync(mysql, tasks => tasks.Count == 1 && tasks[0].TaskId != before.TaskId, ReplacementTimeout);
+        // The app finds the new server by itself: nothing else is restarted.
+        var (status, _) = await site.WaitForStatusAsync($"/posts/{id}", HttpStatusCode.OK, TimeSpan.FromMinutes(1));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(title, (await site.GetHtmlAsync($"/posts/{id}")).QuerySelector("article h1")?.TextContent);
+        Assert.Equal([id], await stack.Database.PostIdsTitledAsync(title));
+    }
+
+    [Fact, RunsLast]
+    public async Task Down_leaves_no_service_container_secret_network_or_volume_of_the_stack_nor_a_swarm_the_run_created()
+    {
+        // Up, the check finds every kind of the stack's objects: so an empty answer after down means something.
+        var up = await SwarmEngine.ObjectsOfStackAsync(stack.StackName);
+        var down = await stack.DownAsync();
+        var left = await SwarmEngine.ObjectsOfStackAsync(stack.StackName);
+        var swarm = await SwarmEngine.LocalNodeStateAsync();
+
+        output.WriteLine($"before down: {string.Join(", ", up)}");
+        Assert.Equal(["container", "network", "secret", "service", "volume"], up.Select(o => o.Kind).Distinct().Order());
+        Assert.True(down.Succeeded, SwarmStackFixture.Explain("down", down));
+        Assert.Empty(left);
+        // The script leaves a swarm that it made, and keeps one that was there before.
+        Assert.Equal(stack.CreatedTheSwarm ? "inactive" : "active", swarm);
+    }
+}

@@ -41,8 +41,8 @@ nodes_step() {
 
 # nodes_wait SECONDS COMMAND...: polls COMMAND twice a second until it succeeds; fails after SECONDS.
 nodes_wait() {
-  local i
-  for ((i = 0; i < $1 * 2; i++)); do
+  local deadline=$((SECONDS + $1))
+  while ((SECONDS < deadline)); do
     "${@:2}" && return
     sleep 0.5
   done
@@ -80,7 +80,7 @@ nodes_swarm_init() {
   fi
 }
 
-nodes_registry_answers() { curl -fsS -o /dev/null http://127.0.0.1:5000/v2/; }
+nodes_registry_answers() { curl -fs -o /dev/null http://127.0.0.1:5000/v2/; }
 
 nodes_registry_up() {
   if ! nodes_running "$nodes_registry"; then

@@ -29,8 +29,13 @@ var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.C
     .WithRestartOnCrash()
     .WithProfile(profile)
     .WithDashboardLinks()
-    // In a swarm nginx learns of a stopping task from DNS, within a second or two: the task answers meanwhile.
-    .PublishAsSwarmService((_, service) => service.Environment["Lifetime__DrainDelay"] = "00:00:03"));
+    .PublishAsSwarmService((_, service) =>
+    {
+        // A swarm starts every service at once: web waits for MySQL to answer instead of crashing until it does.
+        service.Environment["Database__StartupWait"] = "00:02:00";
+        // nginx learns of a stopping task from Swarm's DNS within a second or two: the task answers meanwhile.
+        service.Environment["Lifetime__DrainDelay"] = "00:00:03";
+    }));
 
 // nginx: the front door for www.foobar.com; serves static files itself and forwards the rest to web.
 builder.AddNginx("nginx", port: 8080)

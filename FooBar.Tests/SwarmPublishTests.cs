@@ -216,7 +216,8 @@ public sealed class SwarmPublishTests
         var stack = await PublishAsync(1, builder => builder.AddContainer("cache", "redis", "7")
             .PublishAsSwarmService((resource, service) => service.Deploy.Replicas = resource.Name.Length));
 
-        Assert.Equal("redis:7", stack.Scalar("services", "cache", "image"));
+        // Its recipe retags the image the model names.
+        Assert.Contains("FROM redis:7\n", stack.Files["images/cache/Dockerfile"]);
         Assert.Equal("5", stack.Scalar("services", "cache", "deploy", "replicas"));
     }
 

@@ -124,5 +124,10 @@ public sealed class SwarmStackTests(SwarmStackFixture stack, ITestOutputHelper o
         Assert.Empty(left);
         // The script leaves a swarm that it made, and keeps one that was there before.
         Assert.Equal(stack.CreatedTheSwarm ? "inactive" : "active", swarm);
+        if (stack.CreatedTheSwarm)
+        {
+            // Nor the bridge that joining a swarm makes for its tasks' outside traffic, which leaving it keeps.
+            Assert.DoesNotContain("docker_gwbridge", (await DockerEngine.RunAsync("network", "ls", "--format", "{{.Name}}")).Split('\n'));
+        }
     }
 }

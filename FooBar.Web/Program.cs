@@ -36,7 +36,9 @@ builder.Services.Configure<ForwardedHeadersOptions>(options =>
 
 var app = builder.Build();
 
-await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(app.Lifetime.ApplicationStopping);
+// Database:StartupWait: how long to wait for MySQL to answer first (none by default: the AppHost starts web after it).
+await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(
+    app.Configuration.GetValue<TimeSpan?>("Database:StartupWait") ?? TimeSpan.Zero, app.Lifetime.ApplicationStopping);
 
 app.UseForwardedHeaders();
 

@@ -19,7 +19,8 @@ write_servers() {
         found=$(getent ahostsv4 "$host" | awk '{ print $1 }' | sort -u)
         if [ -z "$found" ]; then
             # nginx needs a server in every upstream: none alive answers visitors with the 502 page.
-            echo "server 127.0.0.1:$port down; # $host has no address yet"
+            echo "# $host has no address yet"
+            echo "server 127.0.0.1:$port down;"
         fi
         for ip in $found; do
             echo "server $ip:$port $rest"

@@ -15,6 +15,8 @@
 set -euo pipefail
 export PATH="/usr/local/bin:$PATH"
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Workers as Docker-in-Docker containers and a registry that carries the images to them (--nodes N).
+source "$repo/scripts/swarm/nodes.sh"
 
 log() { printf '[swarm] %s\n' "$*"; }
 fail() { printf '[swarm] %s\n' "$*" >&2; exit 1; }
@@ -52,12 +54,26 @@ image_tag() {
 
 swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}'; }
 
+# Simulated workers run here: the images go through the registry, under the name every node pulls.
+has_workers() { docker ps -q --filter "label=$nodes_label" --filter name=foobar-node- | grep -q .; }
+image_prefix() { if has_workers; then echo "$nodes_image_prefix"; else echo foobar; fi; }
+
+# A swarm on loopback for one node; with --nodes N, one that the workers reach (nodes_up) and the workers.
 ensure_swarm() {
-  if [ "$(swarm_state)" = active ]; then log "using the swarm this engine is in"; return; fi
-  # Loopback only: the swarm's control port is not opened to other machines.
-  docker swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377 >/dev/null
-  docker node update --label-add "$made_label=true" self >/dev/null
-  log "made a single-node swarm on 127.0.0.1 (down leaves it again)"
+  local was; was=$(swarm_state)
+  if [ "$nodes" -gt 1 ]; then
+    nodes_up "$nodes" || fail "the simulated nodes did not come up"
+  elif [ "$was" = active ]; then
+    log "using the swarm this engine is in"; return
+  else
+    # Loopback only: the swarm's control port is not opened to other machines.
+    docker swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377 >/dev/null
+    log "made a single-node swarm on 127.0.0.1"
+  fi
+  if [ "$was" = inactive ]; then
+    docker node update --label-add "$made_label=true" "$(docker info --format "{{.Swarm.NodeID}}")" >/dev/null
+    log "down leaves this swarm again: up made it"
+  fi
 }
 
 # Writes the stack and the images' recipes from the AppHost's model, and publishes the app into its recipe.
@@ -71,12 +87,14 @@ publish() {
   log "published in $((SECONDS - started)) s"
 }
 
-# build_image SERVICE TAG: builds images/SERVICE/ as foobar/SERVICE:TAG.
+# build_image SERVICE TAG: builds images/SERVICE/ as foobar/SERVICE:TAG, and pushes it to the registry when
+# there are workers to pull it.
 build_image() {
   local started=$SECONDS
   docker build --quiet --tag "foobar/$1:$2" "$out/images/$1" >/dev/null \
     || fail "building foobar/$1:$2 failed: docker build $out/images/$1"
-  log "  foobar/$1:$2 built in $((SECONDS - started)) s"
+  if has_workers; then registry_push "foobar/$1:$2" >/dev/null || fail "pushing foobar/$1:$2 failed"; fi
+  log "  $(image_prefix)/$1:$2 built in $((SECONDS - started)) s"
 }
 
 build_images() {
@@ -99,7 +117,7 @@ create_secrets() {
 }
 
 deploy() {
-  FOOBAR_STACK=$stack FOOBAR_IMAGE_TAG=$1 NGINX_PORT=$port DASHBOARD_PORT=$dashboard_port \
+  FOOBAR_STACK=$stack FOOBAR_IMAGE_TAG=$1 FOOBAR_IMAGE_PREFIX=$(image_prefix) NGINX_PORT=$port DASHBOARD_PORT=$dashboard_port \
     docker stack deploy --prune --resolve-image never --detach=true --compose-file "$out/stack.yaml" "$stack" >/dev/null
   log "deployed stack $stack"
 }
@@ -110,7 +128,7 @@ services() { docker service ls --filter "label=com.docker.stack.namespace=$stack
 wait_healthy() {
   local started=$SECONDS pending
   while true; do
-    pending=$(services | awk '{ split($2, r, "/"); if (r[1] != r[2] || r[2] == 0) print $1 " " $2 }' | sed "s/^${stack}_//")
+    pending=$(services | awk '{ split($2, r, "/"); if (r[1] != r[2] || r[2] == 0) print $1 " " $2 }' | sed "s/^${stack}_//" | paste -sd ' ')
     if [ -z "$pending" ] && curl -fsS -o /dev/null --max-time 5 -H 'Host: www.foobar.com' "http://127.0.0.1:$port/"; then
       log "healthy in $((SECONDS - started)) s"
       return
@@ -156,9 +174,11 @@ update() {
   docker service inspect "${stack}_web" >/dev/null 2>&1 || fail "stack $stack has no web service: run up first"
   publish
   build_image web "$tag"
-  log "rolling out foobar/web:$tag"
-  docker service update --quiet --detach=false --force --image "foobar/web:$tag" "${stack}_web" >/dev/null \
-    || fail "the rollout failed"
+  log "rolling out $(image_prefix)/web:$tag"
+  # Its output is a progress display, and a warning that a local image has no registry digest: shown only on failure.
+  local said
+  said=$(docker service update --quiet --detach=false --force --image "$(image_prefix)/web:$tag" "${stack}_web" 2>&1) \
+    || fail "the rollout failed: $said"
   if [ "$(docker service inspect --format '{{.UpdateStatus.State}}' "${stack}_web")" != completed ]; then
     fail "the rollout did not complete: $(docker service inspect --format '{{.UpdateStatus.State}}: {{.UpdateStatus.Message}}' "${stack}_web")"
   fi
@@ -166,6 +186,8 @@ update() {
 }
 
 status() {
+  docker node ls --format 'table {{.Hostname}}\t{{.Status}}\t{{.Availability}}\t{{.ManagerStatus}}'
+  echo
   docker stack services "$stack"
   echo
   docker stack ps "$stack" --filter desired-state=running --format 'table {{.Name}}\t{{.Node}}\t{{.CurrentState}}'
@@ -197,9 +219,13 @@ down() {
   log "stack $stack removed in $((SECONDS - started)) s"
   if [ "$(swarm_state)" = active ] && [ -z "$(docker stack ls --format '{{.Name}}')" ] \
     && [ "$(docker node inspect self --format "{{index .Spec.Labels \"$made_label\"}}")" = true ]; then
-    docker swarm leave --force >/dev/null
-    # The bridge the swarm made for its tasks' outside traffic stays after leaving.
-    docker network rm docker_gwbridge >/dev/null 2>&1 || true
+    # The workers, the registry and their network go too; nodes_down leaves a swarm advertised on that network.
+    nodes_down
+    if [ "$(swarm_state)" = active ]; then
+      docker swarm leave --force >/dev/null
+      # The bridge the swarm made for its tasks' outside traffic stays after leaving.
+      docker network rm docker_gwbridge >/dev/null 2>&1 || true
+    fi
     log "left the swarm up had made"
   fi
 }
@@ -209,5 +235,7 @@ case "$command" in
   update) update ;;
   status) status ;;
   down) down ;;
+  drain) [ -n "$node" ] || fail "drain needs a node: scripts/swarm.sh status lists them"; node_drain "$node" ;;
+  activate) [ -n "$node" ] || fail "activate needs a node"; node_activate "$node" ;;
   *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -19,9 +19,10 @@ public sealed class DatabaseMigrator(MySqlDataSource dataSource, ILogger<Databas
         .Order(StringComparer.Ordinal)
         .ToArray();
 
-    public async Task MigrateAsync(CancellationToken cancellationToken)
+    /// <summary>Migrates, first waiting up to <paramref name="startupWait"/> for MySQL to answer.</summary>
+    public async Task MigrateAsync(TimeSpan startupWait, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await OpenWhenAnsweringAsync(startupWait, cancellationToken);
         await ExecuteAsync(connection, """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version    VARCHAR(100) NOT NULL PRIMARY KEY,
@@ -60,6 +61,25 @@ public sealed class DatabaseMigrator(MySqlDataSource dataSource, ILogger<Databas
         finally
         {
             await ExecuteAsync(connection, "DO RELEASE_LOCK('foobar.migrations')", CancellationToken.None);
+        }
+    }
+
+    // Where nothing orders the start (a swarm starts every service at once), MySQL may not answer yet: try again
+    // every 2 s until it does or the wait is over, rather than crash and be restarted.
+    private async Task<MySqlConnection> OpenWhenAnsweringAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + wait;
+        while (true)
+        {
+            try
+            {
+                return await dataSource.OpenConnectionAsync(cancellationToken);
+            }
+            catch (Exception exception) when (DatabaseUnavailable.Is(exception) && DateTime.UtcNow < deadline)
+            {
+                logger.LogInformation("MySQL does not answer yet ({Reason}); trying again in 2 s", exception.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            }
         }
     }
 

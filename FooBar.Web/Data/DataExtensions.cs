@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
 using MySqlConnector;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -44,6 +47,11 @@ public static class DataExtensions
             .WithMetrics(metrics => metrics.AddMeter("MySqlConnector"));
 
         builder.Services.AddHealthChecks().AddCheck<MySqlHealthCheck>("mysql");
+
+        // The key ring behind antiforgery tokens, in MySQL: shared by every instance wherever it runs.
+        builder.Services.AddDataProtection().SetApplicationName("FooBar.Web");
+        builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(services =>
+            new ConfigureOptions<KeyManagementOptions>(options => options.XmlRepository = new MySqlXmlRepository(services.GetRequiredService<MySqlDataSource>())));
 
         builder.Services.AddSingleton<DatabaseMigrator>();
         builder.Services.AddSingleton<PostStore>();

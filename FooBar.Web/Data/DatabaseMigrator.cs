@@ -1,13 +1,15 @@
 using System.Reflection;
+using Microsoft.AspNetCore.DataProtection;
 using MySqlConnector;
 
 namespace FooBar.Web.Data;
 
 /// <summary>
 /// Applies the SQL scripts embedded from Data/Migrations in name order, each once: applied versions are
-/// recorded in <c>schema_migrations</c>, so running it again is a no-op. A failing script stops start-up.
+/// recorded in <c>schema_migrations</c>, so running it again is a no-op. A failing script stops start-up. Then makes
+/// sure the key ring in the database has a key.
 /// </summary>
-public sealed class DatabaseMigrator(MySqlDataSource dataSource, ILogger<DatabaseMigrator> logger)
+public sealed class DatabaseMigrator(MySqlDataSource dataSource, IDataProtectionProvider dataProtection, ILogger<DatabaseMigrator> logger)
 {
     private const string ResourcePrefix = "FooBar.Web.Data.Migrations.";
     private const int LockTimeoutSeconds = 60;
@@ -57,6 +59,10 @@ public sealed class DatabaseMigrator(MySqlDataSource dataSource, ILogger<Databas
             }
 
             logger.LogInformation("Database schema is at {Version}", Versions.LastOrDefault() ?? "(no migrations)");
+
+            // The first use of the key ring (data_protection_keys) makes its first key: under the lock, so instances
+            // starting together share one key rather than each making its own.
+            dataProtection.CreateProtector("FooBar.Web.KeyRing").Protect([]);
         }
         finally
         {

@@ -85,7 +85,7 @@ public sealed class SwarmPublishTests
         var mysql = stack.Resources.OfType<MySqlServerResource>().Single();
         var login = stack.Resources.OfType<MySqlUserResource>().Single();
 
-        Assert.Equal(["dashboard-browser-token", "foobardb-web-password", "mysql-password"], stack.Map("secrets").Children.Keys.Select(k => k.ToString()).Order());
+        Assert.Equal(["dashboard-key", "foobardb-web-password", "mysql-password"], stack.Map("secrets").Children.Keys.Select(k => k.ToString()).Order());
         Assert.All(stack.Map("secrets").Children, secret =>
         {
             Assert.Equal("true", ((YamlMappingNode)secret.Value)["external"].ToString());
@@ -107,7 +107,7 @@ public sealed class SwarmPublishTests
         Assert.DoesNotContain("Password", stack.Scalar("services", "web", "environment", "ConnectionStrings__foobardb"));
         // The app reads its password from the secret's file instead (FooBar.Web's AddFooBarData).
         Assert.Equal("/run/secrets/foobardb-web-password", stack.Scalar("services", "web", "environment", "ConnectionStringPasswordFiles__foobardb"));
-        Assert.Equal("/run/secrets/dashboard-browser-token", stack.Scalar("services", "dashboard", "environment", "Dashboard__Frontend__BrowserToken_FILE"));
+        Assert.Equal("/run/secrets/dashboard-key", stack.Scalar("services", "dashboard", "environment", "Dashboard__Frontend__BrowserToken_FILE"));
     }
 
     [Fact]

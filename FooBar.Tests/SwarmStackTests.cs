@@ -41,6 +41,30 @@ public sealed class SwarmStackTests(SwarmStackFixture stack, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task A_sampled_request_is_one_trace_nginx_web_MySQL_in_the_stacks_own_dashboard()
+    {
+        var traceId = TraceIds.NewTraceId();
+        using var site = stack.CreateSiteClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.TryAddWithoutValidation("traceparent", TraceIds.Traceparent(traceId, sampled: true));
+        using var response = await site.SendAsync(request);
+        var telemetry = await stack.TelemetryAsync();
+
+        // The services export in batches (the app every few seconds).
+        var trace = await telemetry.WaitForAsync(() => telemetry.GetSpansAsync(traceId), IsWhole, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(IsWhole(trace), $"the trace is not whole: {string.Join("; ", trace)}");
+        Assert.All(trace, span => Assert.Equal(traceId, span.TraceId));
+    }
+
+    // nginx's server span, the app's server span and its MySQL client span: each hop, named by its service.
+    private static bool IsWhole(IReadOnlyList<Span> trace) =>
+        trace.Any(s => s.Resource.StartsWith("nginx", StringComparison.Ordinal) && s.Kind == Span.ServerKind)
+        && trace.Any(s => s.Resource.StartsWith("web", StringComparison.Ordinal) && s.Kind == Span.ServerKind)
+        && trace.Any(s => s.Resource.StartsWith("web", StringComparison.Ordinal) && s.Kind == Span.ClientKind && (s.Attributes.ContainsKey("db.system") || s.Attributes.ContainsKey("db.system.name")));
+
+    [Fact]
     public async Task A_killed_web_task_is_replaced_by_Swarm_while_every_page_view_answers()
     {
         var web = stack.ServiceName("web");

@@ -146,7 +146,7 @@ print_urls() {
   local dashboard token
   log "site: http://127.0.0.1:$port/ (Host: www.foobar.com)"
   dashboard=$(docker ps -q --filter "label=com.docker.swarm.service.name=${stack}_dashboard" | head -n 1)
-  if [ -n "$dashboard" ] && token=$(docker exec "$dashboard" cat /run/secrets/dashboard-browser-token 2>/dev/null); then
+  if [ -n "$dashboard" ] && token=$(docker exec "$dashboard" cat /run/secrets/dashboard-key 2>/dev/null); then
     log "dashboard: http://127.0.0.1:$dashboard_port/login?t=$token"
   fi
 }

@@ -35,6 +35,9 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
     /// <summary>nginx's published port on loopback: the only way in.</summary>
     public Uri SiteAddress { get; private set; } = null!;
 
+    /// <summary>The stack's own dashboard, where its services send their telemetry.</summary>
+    public Uri DashboardAddress { get; private set; } = null!;
+
     /// <summary>Whether the engine was in no swarm before <c>up</c>: then the swarm is this run's, and <c>down</c> must leave it.</summary>
     public bool CreatedTheSwarm { get; private set; }
 
@@ -52,6 +55,7 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
         CreatedTheSwarm = await SwarmEngine.LocalNodeStateAsync() == "inactive";
         var (sitePort, dashboardPort) = await FreePortsAsync();
         SiteAddress = new Uri($"http://127.0.0.1:{sitePort}/");
+        DashboardAddress = new Uri($"http://127.0.0.1:{dashboardPort}/");
 
         var up = await RunScriptAsync(UpTimeout, "up", "--web-instances", $"{WebInstances}", "--port", $"{sitePort}", "--dashboard-port", $"{dashboardPort}");
         UpOutput = up.Output;
@@ -64,6 +68,20 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
 
     /// <inheritdoc />
     public HttpClient CreateSiteClient(string host = "www.foobar.com") => SiteClient.Create(SiteAddress, host);
+
+    /// <summary>
+    /// The telemetry the stack's dashboard received, through its API with the dashboard's key, which is read where
+    /// the script leaves it: in the dashboard task's secret file, never in a command line or a log.
+    /// </summary>
+    public async Task<DashboardTelemetry> TelemetryAsync()
+    {
+        var dashboard = Assert.Single(await SwarmEngine.HealthyTasksAsync(ServiceName("dashboard")));
+        var key = await DockerEngine.ExecAsync(dashboard.ContainerId, ["cat", "/run/secrets/dashboard-key"]);
+        Assert.True(key.Succeeded, $"the dashboard's key could not be read: {key.Output}");
+        var client = new HttpClient { BaseAddress = DashboardAddress };
+        client.DefaultRequestHeaders.Add("X-API-Key", key.Output.Trim());
+        return new DashboardTelemetry(client);
+    }
 
     /// <summary>Rebuilds the web image and rolls it out: returns when the rollout has finished, failed or rolled back.</summary>
     internal Task<ProgramResult> UpdateAsync() => RunScriptAsync(UpdateTimeout, "update");

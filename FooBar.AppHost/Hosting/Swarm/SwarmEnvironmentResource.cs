@@ -33,8 +33,8 @@ public sealed class SwarmEnvironmentResource(string name) : Resource(name), ICom
     /// <summary>The dashboard's OTLP/HTTP port (nginx's exporter sends JSON), reached only inside the stack.</summary>
     public const int DashboardOtlpHttpPort = 18890;
 
-    /// <summary>The secret holding the dashboard's browser token (its login link is <c>/login?t=&lt;token&gt;</c>).</summary>
-    public const string DashboardTokenSecret = "dashboard-browser-token";
+    /// <summary>The secret holding the dashboard's key: its browser login token (<c>/login?t=&lt;key&gt;</c>) and its telemetry API's key.</summary>
+    public const string DashboardKeySecret = "dashboard-key";
 
     /// <summary>The repository of the stack's images, unless the deploy sets <see cref="ImagePrefixVariable"/>: <c>&lt;repository&gt;/&lt;service&gt;:&lt;tag&gt;</c>.</summary>
     public string ImageRepository { get; set; } = "foobar";

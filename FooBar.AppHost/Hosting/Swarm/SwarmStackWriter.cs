@@ -237,8 +237,12 @@ internal sealed class SwarmStackWriter(SwarmEnvironmentResource environment, Dis
         // Only the stack's own services reach the OTLP ports (they are not published).
         service.Environment["Dashboard__Otlp__AuthMode"] = "Unsecured";
         service.Environment["Dashboard__Frontend__AuthMode"] = "BrowserToken";
-        // env-from-files, the image's entrypoint, turns this into Dashboard__Frontend__BrowserToken.
-        service.Environment["Dashboard__Frontend__BrowserToken_FILE"] = Secret(service, SwarmEnvironmentResource.DashboardTokenSecret);
+        // env-from-files, the image's entrypoint, turns these into the settings themselves: one key logs a browser in
+        // and opens the telemetry API (/api/telemetry/…, with the X-API-Key header).
+        var key = Secret(service, SwarmEnvironmentResource.DashboardKeySecret);
+        service.Environment["Dashboard__Frontend__BrowserToken_FILE"] = key;
+        service.Environment["Dashboard__Api__AuthMode"] = "ApiKey";
+        service.Environment["Dashboard__Api__PrimaryApiKey_FILE"] = key;
         // Its start-up banner would write the login link, token and all, to the service's log.
         service.Environment["Logging__LogLevel__Aspire.Dashboard.DashboardWebApplication"] = "Warning";
         service.Healthcheck = new SwarmHealthcheck { Test = CurlCheck(SwarmEnvironmentResource.DashboardPort, "/health") };

@@ -1,12 +1,14 @@
 """The site as a visitor reaches it: its addresses, a GET that reports instead of raising, and the post form's
 antiforgery token and cookie."""
 import html
+import os
 import re
 import time
 import urllib.error
 import urllib.request
 
-SITE = "http://127.0.0.1:8080"      # nginx's published port (FooBar.AppHost/Program.cs)
+# nginx's published port (FooBar.AppHost/Program.cs), or another stack's (a swarm's: scripts/swarm.sh up --port P).
+SITE = os.environ.get("FOOBAR_SITE", "http://127.0.0.1:8080")
 APP = "http://127.0.0.1:5193"       # FooBar.Web's endpoint in single-server mode (FooBar.Web/Properties/launchSettings.json)
 HOST = "www.foobar.com"
 

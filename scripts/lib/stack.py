@@ -59,15 +59,19 @@ def processes():
     return table
 
 
+# DCP labels each container it creates with the pid of its controllers' process, one of the stack's members.
+CREATOR_LABEL = "com.microsoft.developer.usvc-dev.creatorProcessId"
+
+
 def containers(all_states=False):
-    """Full container id -> name."""
-    names = {}
-    arguments = ["docker", "ps", "--no-trunc", "--format", "{{.ID}} {{.Names}}"] + (["-a"] if all_states else [])
-    for line in run(*arguments).splitlines():
+    """Full container id -> (name, the pid of the DCP process that created it, or 0)."""
+    found = {}
+    arguments = ["docker", "ps", "--no-trunc", "--format", '{{.ID}} {{.Label "' + CREATOR_LABEL + '"}} {{.Names}}']
+    for line in run(*arguments + (["-a"] if all_states else [])).splitlines():
         if line.strip():
-            cid, name = line.split(" ", 1)
-            names[cid] = name
-    return names
+            cid, creator, name = line.split(" ", 2)
+            found[cid] = (name, int(creator) if creator.isdigit() else 0)
+    return found
 
 
 def cpu_by_group(before, after, seconds):
@@ -150,9 +154,9 @@ class Stack:
         """pid -> group for the stack's processes: nginx, mysql, tunnel (containers), web, dashboard, aspire (the
         AppHost and DCP), docker-proxy; and, for `extra_containers` (name prefix -> group), containers of others."""
         members = self.members(table)
-        ours = {table[pid][2][table[pid][2].index("--containerID") + 1] for pid in members
-                if "--containerID" in table[pid][2]}
-        names = containers()
+        found = containers()
+        names = {cid: name for cid, (name, _) in found.items()}
+        ours = {cid for cid, (_, creator) in found.items() if creator in members}
         groups = {}
         for pid, (_, _, cmdline, cgroup, *_rest) in table.items():
             cid = next((c for c in names if c in cgroup), None)
@@ -184,7 +188,7 @@ class Stack:
         """The name of the stack's running container of that group (nginx, mysql)."""
         table = processes()
         cgroups = [table[pid][3] for pid, g in self.groups(table).items() if g == group]
-        for cid, name in containers().items():
+        for cid, (name, _) in containers().items():
             if any(cid in c for c in cgroups):
                 return name
         raise SystemExit(f"the stack has no {group} container running")
@@ -197,7 +201,7 @@ class Stack:
         try:
             table = processes()
             members = self.members(table)
-            ours = {cid for cid in containers(all_states=True) if any(cid in table[pid][3] for pid in members)}
+            ours = {cid for cid, (_, creator) in containers(all_states=True).items() if creator in members}
         except SystemExit:
             members, ours = set(), set()  # no AppHost (it failed to start): nothing of ours to wait for
         try:

@@ -81,6 +81,7 @@ publish() {
   local started=$SECONDS
   log "publishing the stack from the AppHost ($instances web instances, production profile) to ${out#"$repo"/}"
   rm -rf "$out"
+  mkdir -p "$out"
   dotnet run --project "$repo/FooBar.AppHost" -v quiet -- --operation publish --step publish --output-path "$out" \
     "--FooBar:WebInstances=$instances" --FooBar:Profile=Production >"$out.log" 2>&1 \
     || { tail -30 "$out.log"; fail "publishing failed (log: $out.log)"; }
@@ -221,11 +222,7 @@ down() {
     && [ "$(docker node inspect self --format "{{index .Spec.Labels \"$made_label\"}}")" = true ]; then
     # The workers, the registry and their network go too; nodes_down leaves a swarm advertised on that network.
     nodes_down
-    if [ "$(swarm_state)" = active ]; then
-      docker swarm leave --force >/dev/null
-      # The bridge the swarm made for its tasks' outside traffic stays after leaving.
-      docker network rm docker_gwbridge >/dev/null 2>&1 || true
-    fi
+    if [ "$(swarm_state)" = active ]; then swarm_leave; fi
     log "left the swarm up had made"
   fi
 }

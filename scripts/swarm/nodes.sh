@@ -10,6 +10,7 @@
 #   node_activate NODE     let the scheduler place tasks on NODE again
 #   nodes_check            one probe task per node, fetched from the manager over an overlay network (dnsrr)
 #   nodes_down             remove workers, registry, their volumes and network, and the swarm advertised on it
+#   swarm_leave            leave the swarm, and remove the bridge it made (docker_gwbridge)
 #
 # Everything created carries the label foobar.swarm-nodes=1, so that nodes_down finds it after a crash too.
 # Workers are labelled foobar.node=N in the swarm (the manager is node 1 and keeps its own labels).
@@ -202,6 +203,21 @@ nodes_check() {
   nodes_log "every node ($count) answers over the overlay network"
 }
 
+# Leaves the swarm, and removes the bridge it made for its tasks' outside traffic (docker_gwbridge), which leaving
+# keeps. The routing mesh's sandbox lets go of it within seconds, or never when the swarm was left just after it was
+# made: then it is disconnected by force.
+swarm_leave() {
+  local _
+  docker swarm leave --force >/dev/null
+  for _ in $(seq 10); do
+    docker network inspect docker_gwbridge >/dev/null 2>&1 || return 0
+    docker network rm docker_gwbridge >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  docker network disconnect --force docker_gwbridge gateway_ingress-sbox >/dev/null 2>&1 || true
+  docker network rm docker_gwbridge >/dev/null
+}
+
 nodes_down() {
   local name addr
   for name in $(docker ps -a --filter "label=$nodes_label" --filter name=foobar-node- --format '{{.Names}}'); do
@@ -215,9 +231,8 @@ nodes_down() {
   addr=$(nodes_manager_addr 2>/dev/null || true)
   # A swarm advertised on the nodes network cannot outlive it; the bridge the swarm made goes with it.
   if [ -n "$addr" ] && [ "$(docker info -f '{{.Swarm.NodeAddr}}')" = "$addr" ]; then
-    docker swarm leave --force >/dev/null
+    swarm_leave
     nodes_log "left the swarm advertised at $addr"
-    docker network rm docker_gwbridge >/dev/null 2>&1 || nodes_log "docker_gwbridge kept: containers still use it"
   fi
   docker network ls -q --filter "label=$nodes_label" | xargs -r docker network rm >/dev/null
   docker volume ls -q --filter "label=$nodes_label" | xargs -r docker volume rm >/dev/null

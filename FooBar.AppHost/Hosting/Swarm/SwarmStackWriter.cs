@@ -225,7 +225,7 @@ internal sealed class SwarmStackWriter(SwarmEnvironmentResource environment, Dis
         }
     }
 
-    // The standalone dashboard: its UI on a published port behind a browser token (a Docker secret), OTLP only inside the stack.
+    // The standalone dashboard: its UI on a published port behind its key (a Docker secret), OTLP only inside the stack.
     private SwarmService Dashboard()
     {
         var name = SwarmEnvironmentResource.DashboardService;

@@ -56,6 +56,7 @@ swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}'; }
 
 # Simulated workers run here: the images go through the registry, under the name every node pulls.
 has_workers() { docker ps -q --filter "label=$nodes_label" --filter name=foobar-node- | grep -q .; }
+# Otherwise the local name, which is also the stack file's default (SwarmEnvironmentResource.ImageRepository).
 image_prefix() { if has_workers; then echo "$nodes_image_prefix"; else echo foobar; fi; }
 
 # A swarm on loopback for one node; with --nodes N, one that the workers reach (nodes_up) and the workers.
@@ -95,7 +96,7 @@ build_image() {
   docker build --quiet --tag "foobar/$1:$2" "$out/images/$1" >/dev/null \
     || fail "building foobar/$1:$2 failed: docker build $out/images/$1"
   if has_workers; then registry_push "foobar/$1:$2" >/dev/null || fail "pushing foobar/$1:$2 failed"; fi
-  log "  $(image_prefix)/$1:$2 built in $((SECONDS - started)) s"
+  log "  $(image_prefix)/$1:$2 ready in $((SECONDS - started)) s"
 }
 
 build_images() {

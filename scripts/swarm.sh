@@ -197,21 +197,17 @@ status() {
   print_urls
 }
 
-# Waits until nothing of the stack runs any more: its network goes last.
-wait_removed() {
-  local started=$SECONDS
-  while docker ps -aq --filter "label=com.docker.stack.namespace=$stack" | grep -q . \
-    || docker network ls -q --filter "label=com.docker.stack.namespace=$stack" | grep -q .; do
-    ((SECONDS - started < 120)) || fail "stack $stack still has containers or networks after 120 s"
-    sleep 1
-  done
+# Nothing of the stack runs any more: its network goes last.
+stack_removed() {
+  ! docker ps -aq --filter "label=com.docker.stack.namespace=$stack" | grep -q . &&
+    ! docker network ls -q --filter "label=com.docker.stack.namespace=$stack" | grep -q .
 }
 
 down() {
   local started=$SECONDS
   if docker stack ls --format '{{.Name}}' 2>/dev/null | grep -qx "$stack"; then
     docker stack rm "$stack" >/dev/null
-    wait_removed
+    nodes_wait 120 stack_removed || fail "stack $stack still has containers or networks after 120 s"
   fi
   docker volume ls -q --filter "label=com.docker.stack.namespace=$stack" | xargs -r docker volume rm >/dev/null
   if [ "$(swarm_state)" = active ]; then

@@ -18,6 +18,7 @@ repo = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(repo / "scripts" / "lib"), str(repo / "scripts" / "limits")]
 from load import SteadyLoad, succeeded  # noqa: E402
 from site_http import SITE  # noqa: E402
+from stack import machine, run  # noqa: E402
 
 SETTLE_S = 15  # steady load before the first phase and after each
 
@@ -32,8 +33,7 @@ def swarm(*arguments):
 
 
 def web_tasks_by_node(stack):
-    names = subprocess.run(["docker", "service", "ps", f"{stack}_web", "--filter", "desired-state=running", "--format", "{{.Node}}"],
-                           capture_output=True, text=True, check=True).stdout.split()
+    names = run("docker", "service", "ps", f"{stack}_web", "--filter", "desired-state=running", "--format", "{{.Node}}").split()
     return dict(Counter(names))
 
 
@@ -81,7 +81,7 @@ def main():
     names = list(marks)
     phases = [phase_summary(load, name, marks[name], marks[following]) for name, following in zip(names, names[1:])]
     posts = Counter(p["outcome"] for p in load.posts)
-    result = {"node": node, "rate": args.rate, "timings_s": timings, "web_tasks_by_node": placements,
+    result = {"machine": machine(), "node": node, "rate": args.rate, "timings_s": timings, "web_tasks_by_node": placements,
               "phases": phases, "posts": dict(posts), "skipped": load.skipped}
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=1) + "\n")

@@ -206,14 +206,11 @@ nodes_check() {
 # Leaves the swarm, and removes the bridge it made for its tasks' outside traffic (docker_gwbridge), which leaving
 # keeps. The routing mesh's sandbox lets go of it within seconds, or never when the swarm was left just after it was
 # made: then it is disconnected by force.
+swarm_gwbridge_gone() { ! docker network inspect docker_gwbridge >/dev/null 2>&1 || docker network rm docker_gwbridge >/dev/null 2>&1; }
+
 swarm_leave() {
-  local _
   docker swarm leave --force >/dev/null
-  for _ in $(seq 10); do
-    docker network inspect docker_gwbridge >/dev/null 2>&1 || return 0
-    docker network rm docker_gwbridge >/dev/null 2>&1 && return 0
-    sleep 1
-  done
+  nodes_wait 10 swarm_gwbridge_gone && return
   docker network disconnect --force docker_gwbridge gateway_ingress-sbox >/dev/null 2>&1 || true
   docker network rm docker_gwbridge >/dev/null
 }

@@ -5,6 +5,8 @@ var builder = DistributedApplication.CreateBuilder(args);
 
 // Development (every request traced) or Production (sampled traces, quieter logs): FooBar:Profile.
 var profile = StackProfile.From(builder.Configuration);
+// High availability (FooBar:HighAvailability): no single point of failure in the stack, only the machine.
+var highAvailability = HighAvailability.From(builder.Configuration);
 
 // MySQL: stores and returns the data.
 var mysql = builder.AddMySql("mysql")
@@ -16,7 +18,7 @@ var webLogin = database.AddUser("foobardb-web", userName: "foobar_web");
 
 // The application servers: render dynamic pages from MySQL data. One ("web", the seed's single server), or with
 // FooBar:WebInstances = N the redundant mode: web-1 … web-N, each its own resource, which nginx balances across.
-var webInstances = WebInstances.From(builder.Configuration);
+var webInstances = WebInstances.From(builder.Configuration, highAvailability);
 var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.Count, instance => instance
     // Its built program on its own port: no `dotnet run` wrapper, no proxy in front.
     .RunDirectly()
@@ -54,7 +56,9 @@ builder.AddNginx("nginx", port: 8080)
     .WithRollingRestartCommand("web")
     .WithUrlForEndpoint("http", url => url.DisplayText = "www.foobar.com")
     // The one part visitors reach: a published stack opens its port and no other.
-    .WithExternalHttpEndpoints();
+    .WithExternalHttpEndpoints()
+    // With high availability, two front doors on that one address (nginx-1, nginx-2): either may stop or crash.
+    .RunAsFrontDoors(highAvailability.FrontDoors);
 
 // The same topology as a Docker Swarm stack, written on publish (`--operation publish --step publish`); nothing in run mode.
 builder.AddSwarmEnvironment("swarm");

@@ -5,7 +5,8 @@ namespace FooBar.AppHost;
 /// <summary>
 /// How many instances of FooBar.Web run behind nginx, from configuration key <c>FooBar:WebInstances</c>
 /// (<c>scripts/run.sh --web-instances N</c> sets it): 1 by default, the seed's single application server; two or
-/// more make the redundant mode, where one instance can fail or be restarted while the others answer.
+/// more make the redundant mode, where one instance can fail or be restarted while the others answer. High
+/// availability needs two or more, and runs three unless told.
 /// </summary>
 internal sealed record WebInstances(int Count)
 {
@@ -23,12 +24,15 @@ internal sealed record WebInstances(int Count)
     /// </summary>
     public int PoolSizeEach => Math.Min(DefaultPoolSize, SharedConnections / Count);
 
-    public static WebInstances From(IConfiguration configuration)
+    public static WebInstances From(IConfiguration configuration, HighAvailability highAvailability)
     {
-        var count = configuration.GetValue("FooBar:WebInstances", 1);
-        if (count is < 1 or > Most)
+        var (fewest, count) = highAvailability.Enabled
+            ? (HighAvailability.FewestWebInstances, configuration.GetValue("FooBar:WebInstances", HighAvailability.DefaultWebInstances))
+            : (1, configuration.GetValue("FooBar:WebInstances", 1));
+        if (count < fewest || count > Most)
         {
-            throw new InvalidOperationException($"FooBar:WebInstances is {count}; it must be between 1 and {Most}.");
+            throw new InvalidOperationException($"FooBar:WebInstances is {count}; it must be between {fewest} and {Most}"
+                + (highAvailability.Enabled ? " with high availability (FooBar:HighAvailability)." : "."));
         }
         return new WebInstances(count);
     }

@@ -4,6 +4,9 @@
 # Upstreams whose servers are named by DNS (in a swarm) are resolved first and then followed.
 set -eu
 
+# Which front door this is, sent to the app (X-Front-Door): its telemetry name where it has one, else the container's.
+export NGINX_FRONT_DOOR="${NGINX_FRONT_DOOR:-${OTEL_SERVICE_NAME:-$(hostname)}}"
+
 template_dir=${NGINX_ENVSUBST_TEMPLATE_DIR:-/etc/nginx/templates}
 suffix=${NGINX_ENVSUBST_TEMPLATE_SUFFIX:-.template}
 output_dir=${NGINX_ENVSUBST_OUTPUT_DIR:-/etc/nginx/conf.d}
@@ -17,6 +20,12 @@ if [ "${1:-}" = nginx ] && [ -d "$template_dir" ]; then
         echo "[entrypoint] rendering $template to $output"
         envsubst "$defined" <"$template" >"$output"
     done
+    # The site's addresses (NGINX_LISTEN: comma-separated `listen` parameters, 80 by default). An address's options
+    # (reuseport) may appear on one `listen` only, so they go on the default server's and the other servers get the address.
+    mkdir -p /etc/nginx/listen
+    echo "${NGINX_LISTEN:-80}" | tr ',' '\n' | sed 's/^ *//; s/ *$//; /^$/d' >/etc/nginx/listen/addresses
+    sed 's/.*/listen & default_server;/' /etc/nginx/listen/addresses >/etc/nginx/listen/default-server.conf
+    sed 's/ .*//; s/.*/listen &;/' /etc/nginx/listen/addresses >/etc/nginx/listen/server.conf
 fi
 
 if [ "${1:-}" = nginx ] && ls /etc/nginx/upstreams/*/servers.dns.conf >/dev/null 2>&1; then

@@ -4,6 +4,8 @@
 #   scripts/run.sh                  the development profile: Debug build, every request traced
 #   scripts/run.sh --production     the production profile: Release build, sampled traces, quieter logs
 #   scripts/run.sh --web-instances N   the redundant mode: N instances of the app (web-1 … web-N) behind nginx
+#   scripts/run.sh --ha             high availability: two front doors (nginx-1, nginx-2) on the site's one address,
+#                                   three app instances (or --web-instances N, at least 2)
 #   scripts/run.sh --no-build       start what setup and the last build left (what scripts/bench.sh times)
 #   scripts/run.sh --build-only     set up and build, then stop
 #
@@ -23,6 +25,7 @@ while [ $# -gt 0 ]; do
       [ $# -gt 0 ] || { echo "[run] --web-instances needs a number"; exit 2; }
       apphost_args+=("--FooBar:WebInstances=$1")
       shift ;;
+    --ha) apphost_args+=("--FooBar:HighAvailability=true") ;;
     --no-build) build=no ;;
     --build-only) start=no ;;
     *) apphost_args+=("$argument") ;;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prepares this machine to run FooBar: a Docker engine, a firewall rule that keeps
-# containers from other machines, the base images and the Aspire tunnel's build
-# prerequisites. Idempotent: each step runs only where the real thing is missing,
-# and says what it did and how long it took.
+# containers from other machines, TCP request migration (net.ipv4.tcp_migrate_req=1, for the
+# front doors), the base images and the Aspire tunnel's build prerequisites. Idempotent: each
+# step runs only where the real thing is missing, and says what it did and how long it took.
 #
 #   FOOBAR_IMAGES=local     (default) build base and MySQL-compatible images from Debian packages
 #   FOOBAR_IMAGES=official  pull the base images from their registries; the AppHost's official MySQL
@@ -100,6 +100,17 @@ container_isolation() {
   if [ "$added" = 0 ]; then log "  DOCKER-USER already drops connections from other machines into containers"; return; fi
   log "  added $added rule(s) to DOCKER-USER (a machine setting, until reboot; setup adds them again):"
   iptables -S DOCKER-USER | sed 's/^/[setup]    /'
+}
+
+# High availability's front doors share the site's address (reuseport); when one stops, the connections the kernel had
+# queued on its listener move to another instead of being reset. Kernel 5.14 and later; off by default.
+tcp_request_migration() {
+  local key=net.ipv4.tcp_migrate_req current
+  if ! current=$(sysctl -n "$key" 2>/dev/null); then log "  skipped: this kernel ($(uname -r)) has no $key"; return; fi
+  if [ "$current" = 1 ]; then log "  $key is already 1"; return; fi
+  if [ "$(id -u)" != 0 ]; then log "  skipped: only root may set $key; run setup as root once"; return; fi
+  sysctl -q -w "$key=1"
+  log "  set $key=1 (was $current; a machine setting, until reboot; setup sets it again)"
 }
 
 # The mirror this machine's apt already uses, so nothing about registries is written down here.
@@ -219,6 +230,7 @@ aspire_cli() {
 
 step "Docker engine" docker_engine
 step "Container isolation" container_isolation
+step "TCP request migration (front doors)" tcp_request_migration
 step "Base image" base
 step "Aspire tunnel prerequisites" tunnel_prerequisites
 step "MySQL image" mysql_image

@@ -60,52 +60,10 @@ public static class NginxCommandExtensions
         }
 
         return builder.WithCommand(RollingRestartCommandName, $"Rolling restart of {upstreamName}", async context =>
-        {
-            if (RunningContainer(context) is not { } container)
-            {
-                return CommandResults.Failure("The nginx container is not running.");
-            }
-            var logger = context.Services.GetRequiredService<ResourceLoggerService>().GetLogger(builder.Resource);
-            var allInRotation = true;
-            try
-            {
-                foreach (var server in upstream.Servers)
-                {
-                    logger.LogInformation("Rolling restart: taking {Server} out of rotation", server.Name);
-                    allInRotation = false;
-                    await upstream.WriteAsync(down: server, context.CancellationToken);
-                    if (await ReloadAsync(container, context.CancellationToken) is { } failure)
-                    {
-                        return CommandResults.Failure(failure);
-                    }
-                    await WaitForOldWorkersAsync(container, logger, context.CancellationToken);
-
-                    logger.LogInformation("Rolling restart: restarting {Server}", server.Name);
-                    if (await RestartUntilHealthyAsync(context.Services, server, context.CancellationToken) is { } restartFailure)
-                    {
-                        return CommandResults.Failure(restartFailure);
-                    }
-
-                    await upstream.WriteAsync(down: null, context.CancellationToken);
-                    if (await ReloadAsync(container, context.CancellationToken) is { } backFailure)
-                    {
-                        return CommandResults.Failure(backFailure);
-                    }
-                    allInRotation = true;
-                    logger.LogInformation("Rolling restart: {Server} is healthy and back in rotation", server.Name);
-                }
-                return CommandResults.Success();
-            }
-            finally
-            {
-                // Whatever went wrong, nginx ends with every server in rotation: its passive checks skip one that is down.
-                if (!allInRotation)
-                {
-                    await upstream.WriteAsync(down: null, CancellationToken.None);
-                    await ReloadAsync(container, CancellationToken.None);
-                }
-            }
-        },
+            RunningContainer(context) is { } container
+                ? await RollingRestartAsync(upstream, [container],
+                    context.Services.GetRequiredService<ResourceLoggerService>().GetLogger(builder.Resource), context.Services, context.CancellationToken)
+                : CommandResults.Failure("The nginx container is not running."),
         new CommandOptions
         {
             Description = $"Restart each of {upstreamName}'s servers in turn, each out of nginx's rotation until it is healthy again.",
@@ -114,7 +72,71 @@ public static class NginxCommandExtensions
         });
     }
 
-    private static ResourceCommandState EnabledWhileRunning(UpdateCommandStateContext context) =>
+    /// <summary>
+    /// The rolling restart itself, for every nginx container that reads <paramref name="upstream"/>'s file (one, or each
+    /// front door): each server out of rotation (every container reloaded), restarted until healthy, and back.
+    /// </summary>
+    internal static async Task<ExecuteCommandResult> RollingRestartAsync(NginxUpstream upstream, IReadOnlyList<string> containers,
+        ILogger logger, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var allInRotation = true;
+        try
+        {
+            foreach (var server in upstream.Servers)
+            {
+                logger.LogInformation("Rolling restart: taking {Server} out of rotation", server.Name);
+                allInRotation = false;
+                await upstream.WriteAsync(down: server, cancellationToken);
+                if (await ReloadAllAsync(containers, cancellationToken) is { } failure)
+                {
+                    return CommandResults.Failure(failure);
+                }
+                foreach (var container in containers)
+                {
+                    await WaitForOldWorkersAsync(container, logger, cancellationToken);
+                }
+
+                logger.LogInformation("Rolling restart: restarting {Server}", server.Name);
+                if (await RestartUntilHealthyAsync(services, server, cancellationToken) is { } restartFailure)
+                {
+                    return CommandResults.Failure(restartFailure);
+                }
+
+                await upstream.WriteAsync(down: null, cancellationToken);
+                if (await ReloadAllAsync(containers, cancellationToken) is { } backFailure)
+                {
+                    return CommandResults.Failure(backFailure);
+                }
+                allInRotation = true;
+                logger.LogInformation("Rolling restart: {Server} is healthy and back in rotation", server.Name);
+            }
+            return CommandResults.Success();
+        }
+        finally
+        {
+            // Whatever went wrong, nginx ends with every server in rotation: its passive checks skip one that is down.
+            if (!allInRotation)
+            {
+                await upstream.WriteAsync(down: null, CancellationToken.None);
+                await ReloadAllAsync(containers, CancellationToken.None);
+            }
+        }
+    }
+
+    // Every container, each with its own check first; the first failure, or null.
+    private static async Task<string?> ReloadAllAsync(IReadOnlyList<string> containers, CancellationToken cancellationToken)
+    {
+        foreach (var container in containers)
+        {
+            if (await ReloadAsync(container, cancellationToken) is { } failure)
+            {
+                return $"{container}: {failure}";
+            }
+        }
+        return null;
+    }
+
+    internal static ResourceCommandState EnabledWhileRunning(UpdateCommandStateContext context) =>
         context.ResourceSnapshot.State?.Text == KnownResourceStates.Running ? ResourceCommandState.Enabled : ResourceCommandState.Disabled;
 
     // By name (the resource id), as MySqlRootLogin does: DCP keeps it across a stop and start, while the
@@ -126,7 +148,7 @@ public static class NginxCommandExtensions
             : null;
 
     // The entrypoint renders the templates again with the container's environment before `nginx -t`; null on success.
-    private static async Task<string?> ReloadAsync(string container, CancellationToken cancellationToken)
+    internal static async Task<string?> ReloadAsync(string container, CancellationToken cancellationToken)
     {
         var (exitCode, output) = await DockerCli.RunAsync(
             ["exec", container, "sh", "-c", "/docker-entrypoint.sh nginx -t -q && nginx -s reload"], cancellationToken);

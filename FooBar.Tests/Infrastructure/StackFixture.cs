@@ -69,7 +69,7 @@ public class StackFixture : IAsyncLifetime, ISite
             throw new InvalidOperationException($"The stack did not become healthy within {StartupTimeout}: {ex.Message}\n{await RecentLogsAsync()}", ex);
         }
 
-        SiteAddress = Loopback(_app.GetEndpoint("nginx", "http"));
+        SiteAddress = Loopback(_app.GetEndpoint(SiteResource, "http"));
         WebInstances = _app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>().Select(r => r.Name).ToList();
         WebAddress = Loopback(_app.GetEndpoint(WebInstances[0], "http"));
         _dashboardClient = new HttpClient { BaseAddress = Loopback(_app.GetEndpoint("aspire-dashboard", "http")), Timeout = TimeSpan.FromSeconds(30) };
@@ -77,6 +77,9 @@ public class StackFixture : IAsyncLifetime, ISite
         Telemetry = new DashboardTelemetry(_dashboardClient);
         Database = new TestDatabase(_app);
     }
+
+    /// <summary>The resource whose <c>http</c> endpoint is the site: nginx, or a front door (all share that address).</summary>
+    protected virtual string SiteResource => "nginx";
 
     /// <summary>Arguments for the AppHost, such as its profile.</summary>
     protected virtual string[] AppHostArgs => [];
@@ -171,4 +174,21 @@ public sealed class RedundantStackFixture : StackFixture
 public sealed class RedundantCollection : ICollectionFixture<RedundantStackFixture>
 {
     public const string Name = "redundant";
+}
+
+/// <summary>
+/// High availability (FooBar:HighAvailability): two front doors, nginx-1 and nginx-2, on one address, and three instances
+/// of the app; on a stack of its own, because its tests stop and kill the doors.
+/// </summary>
+public sealed class HighAvailabilityStackFixture : StackFixture
+{
+    protected override string[] AppHostArgs { get; } = ["--FooBar:HighAvailability=true"];
+
+    protected override string SiteResource => "nginx-1";
+}
+
+[CollectionDefinition(Name)]
+public sealed class HighAvailabilityCollection : ICollectionFixture<HighAvailabilityStackFixture>
+{
+    public const string Name = "high availability";
 }

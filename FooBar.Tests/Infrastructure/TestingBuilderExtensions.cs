@@ -9,10 +9,16 @@ public static class TestingBuilderExtensions
     {
         // A developer's own run of the stack may hold the fixed ports; tests get free ones.
         builder.Configuration["DcpPublisher:RandomizePorts"] = "true";
-        // That leaves endpoints without a proxy on their fixed ports (nginx's 8080, web's 5193): free them too.
-        foreach (var endpoint in builder.Resources.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>()).Where(e => e.IsExplicitlyProxied == false))
+        // That leaves endpoints without a proxy on their fixed ports (nginx's 8080, web's 5193): free them too. Endpoints
+        // that share a port (the front doors' site address) share a free one.
+        foreach (var shared in builder.Resources.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>())
+            .Where(e => e.IsExplicitlyProxied == false).GroupBy(e => e.Port))
         {
-            endpoint.Port = null;
+            var port = shared.Key is not null && shared.Count() > 1 ? FreeLoopbackPort() : (int?)null;
+            foreach (var endpoint in shared)
+            {
+                endpoint.Port = port;
+            }
         }
         // Dispose returns only once DCP has removed the containers and networks it created.
         builder.Configuration["DcpPublisher:WaitForResourceCleanup"] = "true";
@@ -26,6 +32,16 @@ public static class TestingBuilderExtensions
             // "Unhealthy" is expected while servers boot; a server that never gets healthy fails the wait.
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
         return builder;
+    }
+
+    // A port no one listens on now, on loopback, as the system picks one.
+    private static int FreeLoopbackPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
     }
 
     /// <summary>

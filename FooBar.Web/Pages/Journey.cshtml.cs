@@ -26,6 +26,9 @@ public class JourneyModel(ServerProbe probe, IConfiguration configuration, IServ
     /// <summary>Entries the client itself put in X-Forwarded-For before nginx appended its own: unverified.</summary>
     public string? ClaimedForwardedFor { get; private set; }
 
+    /// <summary>The nginx that answered (X-Front-Door, which nginx sets): nginx, or nginx-1 … nginx-N in high availability.</summary>
+    public string? FrontDoor { get; private set; }
+
     public string? NginxRequestId { get; private set; }
     public DateTimeOffset? NginxReceivedAt { get; private set; }
 
@@ -56,6 +59,7 @@ public class JourneyModel(ServerProbe probe, IConfiguration configuration, IServ
         ClientAddress = HttpContext.Connection.RemoteIpAddress?.ToString();
         ClaimedForwardedFor = Request.Headers["X-Forwarded-For"].ToString() is { Length: > 0 } claimed ? claimed : null;
 
+        FrontDoor = Request.Headers["X-Front-Door"].ToString() is { Length: > 0 } door ? door : null;
         NginxRequestId = Request.Headers["X-Request-Id"].ToString() is { Length: > 0 } id ? id : null;
         NginxReceivedAt = ParseRequestStart(Request.Headers["X-Request-Start"].ToString());
 

@@ -1,0 +1,160 @@
+using Aspire.Hosting.ApplicationModel;
+using FooBar.AppHost.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Aspire.Hosting;
+
+/// <summary>High availability for nginx: several front doors on the site's one address, any of which may stop or crash.</summary>
+public static class NginxFrontDoorExtensions
+{
+    /// <summary>The script in nginx's recipe folder that runs one door (see its header).</summary>
+    public const string FrontDoorScript = "front-door.sh";
+
+    /// <summary>
+    /// In run mode, runs the nginx configured so far as <paramref name="count"/> front doors, <c>name-1</c> …
+    /// <c>name-N</c>, in its place: each is its own resource (health, logs, spans, reload command) running the
+    /// recipe's image (<c>WithDockerfile</c>) in the host's network namespace, where every door listens on the site's
+    /// port with <c>reuseport</c>. The kernel spreads new connections over the doors; one that stops or crashes leaves
+    /// the group, and with <c>net.ipv4.tcp_migrate_req=1</c> (scripts/setup.sh) the connections still queued on it move
+    /// to another. Each door also listens on a port of its own (the site's port + its number) that only its health
+    /// check asks. The doors take nginx's bind mounts, environment, telemetry, upstreams and relationships; its
+    /// commands become theirs (a reload reloads one door; a rolling restart reloads every running door at each step).
+    /// Call it last: what is added to nginx afterwards does not reach the doors. One door, or publishing, keeps nginx as it is.
+    /// </summary>
+    /// <param name="builder">The nginx resource builder, configured.</param>
+    /// <param name="count">How many doors; fewer than two leaves nginx as it is.</param>
+    /// <param name="healthCheckPath">The path each door's own health check asks for on its own port.</param>
+    /// <returns>The nginx resource builder, whose resource has left the model when the doors replace it.</returns>
+    /// <example>
+    /// <code>
+    /// builder.AddNginx("nginx", port: 8080).WithDockerfile("../nginx").WithConfigTemplates("../nginx/templates").RunAsFrontDoors(2);
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<NginxResource> RunAsFrontDoors(this IResourceBuilder<NginxResource> builder, int count,
+        string healthCheckPath = "/nginx/health")
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var application = builder.ApplicationBuilder;
+        if (count == 1 || !application.ExecutionContext.IsRunMode)
+        {
+            return builder;
+        }
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("Front doors share the host's network namespace, which Docker gives containers on Linux only.");
+        }
+
+        var nginx = builder.Resource;
+        var recipe = nginx.Annotations.OfType<DockerfileBuildAnnotation>().LastOrDefault()
+            ?? throw new InvalidOperationException($"{nginx.Name} has no recipe: call WithDockerfile first (its folder holds {FrontDoorScript}).");
+        var site = nginx.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == NginxResource.HttpEndpointName);
+        if (site.Port is not { } sitePort)
+        {
+            throw new InvalidOperationException($"{nginx.Name}'s front doors share one port: give AddNginx a port.");
+        }
+
+        var image = new NginxFrontDoorImage(recipe);
+        var upstreams = nginx.Annotations.OfType<NginxUpstream>().ToList();
+        var commands = nginx.Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name).ToHashSet();
+        // The doors share the upstream files: one writes at a time.
+        var writingUpstreams = new SemaphoreSlim(1, 1);
+        var doors = new List<NginxFrontDoorResource>();
+        application.Resources.Remove(nginx);
+
+        for (var number = 1; number <= count; number++)
+        {
+            var door = new NginxFrontDoorResource($"{nginx.Name}-{number}", Path.Combine(recipe.ContextPath, FrontDoorScript), recipe.ContextPath);
+            doors.Add(door);
+            // What nginx was given that a door keeps as it is: its files, environment, telemetry, upstreams and links.
+            foreach (var annotation in nginx.Annotations.Where(a => a is ContainerMountAnnotation or EnvironmentCallbackAnnotation
+                or OtlpExporterAnnotation or NginxUpstream or ResourceRelationshipAnnotation or ResourceUrlsCallbackAnnotation))
+            {
+                door.Annotations.Add(annotation);
+            }
+
+            var health = new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "http",
+                name: NginxFrontDoorResource.HealthEndpointName, port: sitePort + number, isProxied: false);
+            var resource = application.AddResource(door)
+                .WithAnnotation(new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "http",
+                    name: NginxFrontDoorResource.HttpEndpointName, port: sitePort, isExternal: site.IsExternal, isProxied: false))
+                .WithAnnotation(health)
+                .WithHttpHealthCheck(healthCheckPath, endpointName: NginxFrontDoorResource.HealthEndpointName);
+            var http = resource.GetEndpoint(NginxFrontDoorResource.HttpEndpointName);
+            var own = resource.GetEndpoint(NginxFrontDoorResource.HealthEndpointName);
+            resource
+                // The site's address shared (reuseport), and the door's own; loopback only, as nginx's published port was.
+                .WithEnvironment("NGINX_LISTEN", ReferenceExpression.Create(
+                    $"127.0.0.1:{http.Property(EndpointProperty.Port)} reuseport, 127.0.0.1:{own.Property(EndpointProperty.Port)}"))
+                .WithArgs(context =>
+                {
+                    context.Args.Add(door.ContainerName);
+                    context.Args.Add(image.Name);
+                    foreach (var mount in door.Annotations.OfType<ContainerMountAnnotation>().Where(m => m.Type == ContainerMountType.BindMount))
+                    {
+                        context.Args.Add("--volume");
+                        context.Args.Add($"{mount.Source}:{mount.Target}{(mount.IsReadOnly ? ":ro" : "")}");
+                    }
+                })
+                .OnBeforeResourceStarted(async (_, e, cancellationToken) =>
+                {
+                    var logger = e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(door);
+                    await image.EnsureBuiltAsync(logger, cancellationToken);
+                    // Before every start, with every server in rotation, as for a single nginx.
+                    await writingUpstreams.WaitAsync(cancellationToken);
+                    try
+                    {
+                        foreach (var upstream in upstreams)
+                        {
+                            await upstream.WriteAsync(down: null, cancellationToken);
+                        }
+                    }
+                    finally
+                    {
+                        writingUpstreams.Release();
+                    }
+                });
+
+            if (commands.Contains(NginxCommandExtensions.ReloadCommandName))
+            {
+                resource.WithCommand(NginxCommandExtensions.ReloadCommandName, "Reload configuration", async context =>
+                    await NginxCommandExtensions.ReloadAsync(door.ContainerName, context.CancellationToken) is { } failure
+                        ? CommandResults.Failure(failure)
+                        : CommandResults.Success(),
+                    new CommandOptions
+                    {
+                        Description = "Render the templates again, check them with nginx -t and reload this door's nginx.",
+                        IconName = "ArrowSync",
+                        UpdateState = NginxCommandExtensions.EnabledWhileRunning,
+                    });
+            }
+            if (commands.Contains(NginxCommandExtensions.RollingRestartCommandName) && upstreams.FirstOrDefault(u => u.Servers.Count > 1) is { } rolled)
+            {
+                resource.WithCommand(NginxCommandExtensions.RollingRestartCommandName, $"Rolling restart of {rolled.Name}", async context =>
+                    await NginxCommandExtensions.RollingRestartAsync(rolled, await RunningContainersAsync(doors, context.CancellationToken),
+                        context.Services.GetRequiredService<ResourceLoggerService>().GetLogger(door), context.Services, context.CancellationToken),
+                    new CommandOptions
+                    {
+                        Description = $"Restart each of {rolled.Name}'s servers in turn, each out of every front door's rotation until it is healthy again.",
+                        IconName = "ArrowClockwise",
+                        UpdateState = NginxCommandExtensions.EnabledWhileRunning,
+                    });
+            }
+        }
+        return builder;
+    }
+
+    // The doors whose nginx runs now, as the engine says: a stopped one reads the whole list when it starts again.
+    private static async Task<List<string>> RunningContainersAsync(IEnumerable<NginxFrontDoorResource> doors, CancellationToken cancellationToken)
+    {
+        var running = new List<string>();
+        foreach (var door in doors)
+        {
+            var (_, output) = await DockerCli.RunAsync(["container", "inspect", "--format", "{{.State.Running}}", door.ContainerName], cancellationToken);
+            if (output.Trim() == "true")
+            {
+                running.Add(door.ContainerName);
+            }
+        }
+        return running;
+    }
+}

@@ -1,0 +1,86 @@
+using FooBar.AppHost.Hosting;
+
+namespace FooBar.Tests;
+
+/// <summary>High availability's model, built but not started: the front doors in nginx's place, without Docker.</summary>
+public sealed class HighAvailabilityModelTests
+{
+    [Fact]
+    public async Task High_availability_runs_nginx_1_and_nginx_2_as_executables_sharing_port_8080_each_with_its_own_health_endpoint()
+    {
+        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(["--FooBar:HighAvailability=true"]);
+
+        Assert.Empty(appHost.Resources.OfType<NginxResource>());
+        var doors = appHost.Resources.OfType<NginxFrontDoorResource>().ToList();
+        Assert.Equal(["nginx-1", "nginx-2"], doors.Select(d => d.Name));
+        Assert.All(doors, door =>
+        {
+            // The recipe's wrapper, which runs the image in the host's network.
+            Assert.EndsWith(Path.Combine("nginx", NginxFrontDoorExtensions.FrontDoorScript), door.Command);
+            var http = door.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
+            Assert.Equal((8080, false, true), (http.Port, http.IsProxied, http.IsExternal));
+            // Its own health, on a port of its own that only its check asks.
+            var health = door.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "health");
+            Assert.False(health.IsProxied);
+            Assert.Single(door.Annotations.OfType<HealthCheckAnnotation>());
+            Assert.Contains(door.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == NginxCommandExtensions.ReloadCommandName);
+            Assert.Contains(door.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == NginxCommandExtensions.RollingRestartCommandName);
+            Assert.Equal(OtlpProtocol.HttpJson, door.Annotations.OfType<OtlpExporterAnnotation>().Single().RequiredProtocol);
+            // The same files as the single nginx: templates, static files, the upstream list and every instance's socket.
+            Assert.Equal(["/etc/nginx/templates", "/etc/nginx/upstreams/web", "/run/foobar/web-1", "/run/foobar/web-2", "/run/foobar/web-3", "/usr/share/nginx/html"],
+                door.Annotations.OfType<ContainerMountAnnotation>().Select(m => m.Target).Order());
+        });
+        Assert.Equal([8081, 8082], doors.Select(d => d.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "health").Port!.Value));
+        // Both doors read one upstream list, which the rolling restart changes for both.
+        Assert.Same(doors[0].Annotations.OfType<NginxUpstream>().Single(), doors[1].Annotations.OfType<NginxUpstream>().Single());
+        Assert.Equal(["web-1", "web-2", "web-3"], appHost.Resources.OfType<ProjectResource>().Select(r => r.Name));
+    }
+
+    [Fact]
+    public async Task Each_front_door_listens_on_the_shared_address_with_reuseport_and_on_its_own_with_nginxs_environment()
+    {
+        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(["--FooBar:HighAvailability=true"]);
+        await using var app = await appHost.BuildAsync();
+
+        foreach (var door in appHost.Resources.OfType<NginxFrontDoorResource>())
+        {
+            var environment = await EnvironmentAsync(app, door);
+            Assert.Equal($"127.0.0.1:{{{door.Name}.bindings.http.port}} reuseport, 127.0.0.1:{{{door.Name}.bindings.health.port}}", environment["NGINX_LISTEN"]);
+            Assert.Equal("all", environment["NGINX_ACCESS_LOG"]);
+            Assert.Equal("parentbased_always_on", environment["OTEL_TRACES_SAMPLER"]);
+        }
+    }
+
+    [Fact]
+    public async Task The_default_mode_keeps_one_nginx_container_on_port_8080()
+    {
+        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+
+        Assert.Empty(appHost.Resources.OfType<NginxFrontDoorResource>());
+        var nginx = appHost.Resources.OfType<NginxResource>().Single();
+        Assert.Equal("nginx", nginx.Name);
+        Assert.Equal((8080, 80), nginx.Annotations.OfType<EndpointAnnotation>().Select(e => (e.Port!.Value, e.TargetPort!.Value)).Single());
+        Assert.Equal(["web"], appHost.Resources.OfType<ProjectResource>().Select(r => r.Name));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--FooBar:HighAvailability=true", "--FooBar:WebInstances=1" }, "FooBar:WebInstances")]
+    [InlineData(new[] { "--FooBar:HighAvailability=true", "--FooBar:FrontDoors=1" }, "FooBar:FrontDoors")]
+    public async Task High_availability_refuses_a_single_app_instance_or_a_single_front_door(string[] args, string key)
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(args);
+        });
+        Assert.Contains(key, error.ToString());
+    }
+
+    // A resource's environment as the publisher would write it: endpoint references stay expressions.
+    private static async Task<Dictionary<string, string>> EnvironmentAsync(DistributedApplication app, IResource resource)
+    {
+        var publishing = new DistributedApplicationExecutionContext(
+            new DistributedApplicationExecutionContextOptions(DistributedApplicationOperation.Publish) { Services = app.Services });
+        var configuration = await ExecutionConfigurationBuilder.Create(resource).WithEnvironmentVariablesConfig().BuildAsync(publishing);
+        return configuration.EnvironmentVariables.ToDictionary();
+    }
+}

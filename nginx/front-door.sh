@@ -18,6 +18,8 @@ for name in $(compgen -e); do
   case "$name" in OTEL_* | NGINX_*) environment+=(-e "$name") ;; esac
 done
 
+echo "[front-door] $container from $image, with ${environment[*]}"
+
 # A container of this name left by an AppHost that ended without stopping it would hold the address and answer stale.
 docker rm --force "$container" >/dev/null 2>&1 || true
 

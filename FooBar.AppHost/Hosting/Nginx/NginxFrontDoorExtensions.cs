@@ -66,10 +66,15 @@ public static class NginxFrontDoorExtensions
             var door = new NginxFrontDoorResource($"{nginx.Name}-{number}", Path.Combine(recipe.ContextPath, FrontDoorScript), recipe.ContextPath);
             doors.Add(door);
             // What nginx was given that a door keeps as it is: its files, environment, telemetry, upstreams and links.
-            foreach (var annotation in nginx.Annotations.Where(a => a is ContainerMountAnnotation or EnvironmentCallbackAnnotation
-                or OtlpExporterAnnotation or NginxUpstream or ResourceRelationshipAnnotation or ResourceUrlsCallbackAnnotation))
+            foreach (var annotation in nginx.Annotations.Where(a => a is ContainerMountAnnotation or OtlpExporterAnnotation
+                or NginxUpstream or ResourceRelationshipAnnotation or ResourceUrlsCallbackAnnotation))
             {
                 door.Annotations.Add(annotation);
+            }
+            // An environment annotation is evaluated for one resource only (a second door sharing it got none): each door its own.
+            foreach (var environment in nginx.Annotations.OfType<EnvironmentCallbackAnnotation>())
+            {
+                door.Annotations.Add(new EnvironmentCallbackAnnotation(environment.Callback));
             }
 
             var health = new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "http",

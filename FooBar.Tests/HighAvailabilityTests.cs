@@ -89,6 +89,9 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
             probes++;
             await Task.Delay(TimeSpan.FromMilliseconds(50));
         }
+        // The kill reached the door: its resource has exited (nothing restarts a door yet).
+        await stack.App.ResourceNotifications.WaitForResourceAsync("nginx-2", e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text))
+            .WaitAsync(TimeSpan.FromSeconds(30));
         await Task.Delay(TimeSpan.FromSeconds(2));
         var requests = await load.StopAsync();
 

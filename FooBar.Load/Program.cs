@@ -5,7 +5,7 @@ using FooBar.Load;
 
 // The steady load as a program, for scripts/limits.sh and the Swarm runs: runs until SIGTERM, SIGINT or --max-seconds,
 // then writes every request to --records and prints a one-line JSON summary.
-var site = new Option<Uri>("--site") { Description = "nginx's address", DefaultValueFactory = _ => new Uri("http://127.0.0.1:8080") };
+var site = new Option<Uri>("--site") { Description = "nginx's address", DefaultValueFactory = _ => new Uri("http://127.0.0.1:8080"), CustomParser = result => new Uri(result.Tokens.Single().Value) };
 var host = new Option<string>("--host") { Description = "the Host header every request sends", DefaultValueFactory = _ => "www.foobar.com" };
 var rate = new Option<double>("--rate") { Description = $"visits a second, one in {SteadyLoad.VisitsPerPost} of them a post", DefaultValueFactory = _ => 60 };
 var readers = new Option<int>("--readers") { Description = "readers, each with its own connection, besides the one writer", DefaultValueFactory = _ => 7 };
@@ -46,10 +46,11 @@ internal static class RecordFile
     public static void Write(string path, DateTimeOffset started, IReadOnlyList<SteadyLoad.Request> requests)
     {
         using var file = new StreamWriter(path);
+        // status: the answer's, or what came instead (refused, reset, timeout ...).
         file.WriteLine("started_s,method,path,status,error,ms,retries,succeeded,post,post_id");
         foreach (var r in requests)
         {
-            file.WriteLine(string.Join(',', UnixSeconds(started + r.StartedAt).ToString("0.000000", CultureInfo.InvariantCulture), r.Method, r.Path, r.Status is { } status ? ((int)status).ToString(CultureInfo.InvariantCulture) : "",
+            file.WriteLine(string.Join(',', UnixSeconds(started + r.StartedAt).ToString("0.000000", CultureInfo.InvariantCulture), r.Method, r.Path, r.Status is { } status ? ((int)status).ToString(CultureInfo.InvariantCulture) : r.Failure,
                 Quoted(r.Error), r.Latency.TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture), r.Retries, r.Succeeded ? 1 : 0, r.Post, r.PostId));
         }
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using AngleSharp.Html.Parser;
 
 namespace FooBar.Load;
@@ -31,9 +32,13 @@ public sealed class SteadyLoad : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private int _skipped;
 
-    /// <summary>One request: what it was, when it started, what the visitor got and how long it took; a post's requests (its form and the post) carry its number, and the acknowledged post its id.</summary>
+    /// <summary>
+    /// One request: what it was, when it started, what the visitor got (a status, or an error and its short name such as
+    /// <c>refused</c>, <c>reset</c> or <c>timeout</c>) and how long it took; a post's requests (its form and the post) carry
+    /// its number, and the acknowledged post its id.
+    /// </summary>
     public sealed record Request(string Method, string Path, TimeSpan StartedAt, HttpStatusCode? Status, string? Error, TimeSpan Latency, int Retries,
-        int? Post = null, long? PostId = null)
+        int? Post = null, long? PostId = null, string? Failure = null)
     {
         /// <summary>A page or file answered 200; a post was stored and redirected to its page (Post/Redirect/Get).</summary>
         public bool Succeeded => Method == "POST" ? Status == HttpStatusCode.Redirect : Status == HttpStatusCode.OK;
@@ -187,6 +192,8 @@ public sealed class SteadyLoad : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             using var request = message();
+            // The path as the visitor asked for it: sending makes the request's address absolute.
+            var path = request.RequestUri!.OriginalString;
             Request record;
             string? body = null;
             try
@@ -195,7 +202,7 @@ public sealed class SteadyLoad : IAsyncDisposable
                 using var response = await site.SendAsync(request);
                 body = await response.Content.ReadAsStringAsync();
                 var postId = request.Method == HttpMethod.Post ? PostForm.PostId(response.StatusCode, response.Headers.Location) : null;
-                record = new(request.Method.Method, request.RequestUri!.OriginalString, startedAt, response.StatusCode, null, _clock.Elapsed - startedAt, attempt - 1, post, postId);
+                record = new(request.Method.Method, path, startedAt, response.StatusCode, null, _clock.Elapsed - startedAt, attempt - 1, post, postId);
             }
             catch (HttpRequestException ex) when (attempt == 1 && (ex.HttpRequestError == HttpRequestError.ResponseEnded || ex.InnerException is IOException))
             {
@@ -204,7 +211,7 @@ public sealed class SteadyLoad : IAsyncDisposable
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
                 var error = ex.InnerException is { } cause ? $"{ex.Message} ({cause.Message})" : ex.Message;
-                record = new(request.Method.Method, request.RequestUri!.OriginalString, startedAt, null, error, _clock.Elapsed - startedAt, attempt - 1, post);
+                record = new(request.Method.Method, path, startedAt, null, error, _clock.Elapsed - startedAt, attempt - 1, post, Failure: Failure(ex));
             }
             lock (_requests)
             {
@@ -213,6 +220,16 @@ public sealed class SteadyLoad : IAsyncDisposable
             return (record, body);
         }
     }
+
+    // What a visitor saw instead of an answer, in a word.
+    private static string Failure(Exception error) => error switch
+    {
+        TaskCanceledException => "timeout",
+        HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionRefused } } => "refused",
+        HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded } or HttpRequestException { InnerException: IOException } => "reset",
+        HttpRequestException http => http.HttpRequestError.ToString(),
+        _ => error.GetType().Name,
+    };
 
     private async Task PauseAsync(TimeSpan pause)
     {

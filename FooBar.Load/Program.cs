@@ -22,7 +22,7 @@ command.SetAction(async (arguments, stopped) =>
     var address = arguments.GetValue(site)!;
     var hostName = arguments.GetValue(host)!;
     var maxDuration = TimeSpan.FromSeconds(arguments.GetValue(maxSeconds));
-    var load = SteadyLoad.Start(() => SiteClient.Create(address, hostName), arguments.GetValue(readers), writer: true, maxDuration,
+    await using var load = SteadyLoad.Start(() => SiteClient.Create(address, hostName), arguments.GetValue(readers), writer: true, maxDuration,
         arguments.GetValue(rate), arguments.GetValue(marker));
     try
     {
@@ -33,8 +33,7 @@ command.SetAction(async (arguments, stopped) =>
     }
     var requests = await load.StopAsync();
     RecordFile.Write(arguments.GetValue(records)!.FullName, load.Started, requests);
-    Console.WriteLine(JsonSerializer.Serialize(new { requests = requests.Count, skipped = load.Skipped, started = RecordFile.UnixSeconds(load.Started) }));
-    await load.DisposeAsync();
+    Console.WriteLine(JsonSerializer.Serialize(new { requests = requests.Count, skipped = load.Skipped }));
     return 0;
 });
 // A request under way when the stop comes is finished and recorded: up to the client's 30 s timeout.
@@ -55,7 +54,7 @@ internal static class RecordFile
         }
     }
 
-    public static double UnixSeconds(DateTimeOffset moment) => (moment - DateTimeOffset.UnixEpoch).TotalSeconds;
+    private static double UnixSeconds(DateTimeOffset moment) => (moment - DateTimeOffset.UnixEpoch).TotalSeconds;
 
     private static string Quoted(string? text) => text is null ? "" : $"\"{text.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 }

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using FooBar.Tests.Infrastructure;
-using static FooBar.Tests.Infrastructure.PostForm;
+using static FooBar.Load.PostForm;
 
 namespace FooBar.Tests;
 

@@ -1,4 +1,4 @@
-namespace FooBar.Tests.Infrastructure;
+namespace FooBar.Load;
 
 /// <summary>A running FooBar stack as visitors reach it: through nginx, whichever way it was deployed.</summary>
 public interface ISite

@@ -7,7 +7,13 @@ namespace FooBar.Tests.Infrastructure;
 /// <summary>The site's /posts/new form as the tests fill it in and read its answer.</summary>
 public static class PostForm
 {
-    /// <summary>The form's fields, as a visitor types them (the antiforgery token is added by whoever submits it).</summary>
+    /// <summary>The hidden field that carries the post's key, made when the form is rendered: one key, one stored post.</summary>
+    public const string KeyField = "Key";
+
+    /// <summary>
+    /// The form's fields, as a visitor types them; the hidden ones (the antiforgery token and <see cref="KeyField"/>)
+    /// are added by whoever submits it, from the rendered form (<see cref="HttpClientExtensions.HiddenInputs"/>).
+    /// </summary>
     public static Dictionary<string, string> Fields(string author, string title, string body) => new()
     {
         ["Input.Author"] = author,

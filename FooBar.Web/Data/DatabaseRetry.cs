@@ -4,8 +4,8 @@ namespace FooBar.Web.Data;
 
 /// <summary>
 /// Runs a database call, and runs it again when its database node went away or refused it for a moment
-/// (<see cref="DatabaseUnavailable"/>): at most once more per other node, and at least twice more, after a short pause,
-/// each time on a new connection that tries another node first. Only calls that are safe to run twice come here: reads,
+/// (<see cref="DatabaseUnavailable"/>): once more for each node (twice with one node), after a short pause, each time on
+/// a new connection that tries another node first. Only calls that are safe to run twice come here: reads,
 /// and writes made idempotent by a key (a post's <see cref="PostKey"/>).
 /// </summary>
 public sealed class DatabaseRetry : IDisposable

@@ -9,6 +9,9 @@ namespace FooBar.Load;
 /// <summary>The site's /posts/new form as a visitor fills it in, submits it and reads its answer.</summary>
 public static class PostForm
 {
+    /// <summary>The hidden field that carries the post's key, made when the form is rendered: one key, one stored post.</summary>
+    public const string KeyField = "Key";
+
     /// <summary>The form's fields, as a visitor types them (the form's hidden inputs are added by whoever submits it).</summary>
     public static Dictionary<string, string> Fields(string author, string title, string body) => new()
     {

@@ -96,12 +96,8 @@ public sealed class MySqlHostingTests
             {
                 string[] wanted = [$"logins_app@{thisHost}", $"root@{thisHost}", "root@localhost"];
                 // The app's old '%' login passes its health check before the server's ready handler drops it.
-                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-                List<string> accounts;
-                while (!(accounts = await AccountsAsync(root)).Order().SequenceEqual(wanted.Order()) && DateTime.UtcNow < deadline)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(250));
-                }
+                var accounts = await Poll.UntilAsync(() => AccountsAsync(root), found => found.Order().SequenceEqual(wanted.Order()),
+                    TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(250));
                 Assert.Equal(wanted.Order(), accounts.Order());
             });
         }

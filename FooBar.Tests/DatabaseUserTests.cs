@@ -5,6 +5,7 @@ namespace FooBar.Tests;
 
 /// <summary>The app logs in to MySQL as its own user, with rights on its own database only.</summary>
 [Collection(StackCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class DatabaseUserTests(StackFixture stack)
 {
     [Fact]

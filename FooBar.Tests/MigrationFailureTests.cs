@@ -5,6 +5,7 @@ namespace FooBar.Tests;
 
 /// <summary>A migration that fails stops the app's start-up with a message that says which and why.</summary>
 [Collection(OutageCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class MigrationFailureTests(OutageStackFixture stack)
 {
     private const string Version = "0002_create_fortune";

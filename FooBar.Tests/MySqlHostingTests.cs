@@ -9,6 +9,7 @@ namespace FooBar.Tests;
 /// The AppHost's MySQL hosting extension with the image the AppHost runs: the official image's
 /// contract (root password, MYSQL_DATABASE, MYSQL_USER, init files), AddDatabase, and logins kept to this host.
 /// </summary>
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class MySqlHostingTests
 {
     [Fact]

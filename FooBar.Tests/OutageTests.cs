@@ -13,6 +13,7 @@ namespace FooBar.Tests;
 /// served throughout.
 /// </summary>
 [Collection(OutageCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper output)
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace FooBar.Tests;
 /// of the test behind. The tests share one stack and each leaves it healthy; the one that takes it down runs last.
 /// </summary>
 [TestCaseOrderer(RunsLastOrderer.TypeName, RunsLastOrderer.AssemblyName)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class SwarmStackTests(SwarmStackFixture stack, ITestOutputHelper output) : IClassFixture<SwarmStackFixture>
 {
     // Swarm notices a task's exit, starts another, and waits for its health check.

@@ -1,8 +1,10 @@
 using FooBar.AppHost.Hosting;
+using FooBar.Tests.Infrastructure;
 
 namespace FooBar.Tests;
 
 /// <summary>The AppHost's model, built but not started: what the topology says, without containers.</summary>
+[Trait(Speed.Name, Speed.Fast)]
 public sealed class AppHostModelTests
 {
     [Fact]

@@ -5,6 +5,7 @@ namespace FooBar.Tests;
 
 /// <summary>The app reads and writes the real MySQL server, and its schema comes from versioned migrations.</summary>
 [Collection(StackCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class DatabaseTests(StackFixture stack)
 {
     [Fact]

@@ -1,4 +1,5 @@
 using FooBar.AppHost.Hosting;
+using FooBar.Tests.Infrastructure;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
@@ -10,6 +11,7 @@ namespace FooBar.Tests;
 /// images, endpoints, connection strings, who owns what, health checks and argument checks. No Docker engine, no
 /// containers: run them alone with <c>scripts/test.sh --filter "FullyQualifiedName~HostingModelTests"</c>.
 /// </summary>
+[Trait(Speed.Name, Speed.Fast)]
 public sealed class HostingModelTests
 {
     // Names a connection string must carry intact: quotes, a semicolon, spaces, an equals sign, a brace.

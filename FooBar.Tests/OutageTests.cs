@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
+using FooBar.AppHost.Hosting;
 using FooBar.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -12,6 +13,7 @@ namespace FooBar.Tests;
 /// served throughout.
 /// </summary>
 [Collection(OutageCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper output)
 {
     [Fact]
@@ -220,8 +222,9 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
             // A write lock holds the app's SELECT on the server, so MySQL stops while the query is in flight.
             await db.ExecuteAsync("LOCK TABLES posts WRITE");
             var pending = site.GetAsync("/posts/1");
-            await WaitForAsync(async () => await db.ScalarAsync<long>(
-                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'foobar_web' AND STATE LIKE 'Waiting for table%'") > 0);
+            await Poll.UntilAsync(async () => await db.ScalarAsync<long>(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'foobar_web' AND STATE LIKE 'Waiting for table%'") > 0,
+                "the app's query waiting for the locked table", TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
 
             await stack.App.ExecuteCommandAsync("mysql", KnownResourceCommands.StopCommand);
             response = await pending;
@@ -329,18 +332,7 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
     // Signals the process can neither catch nor ignore, such as STOP and CONT, through kill(1).
     private static async Task SignalAsync(string signal, int pid)
     {
-        using var kill = Process.Start("kill", $"-{signal} {pid}");
-        await kill.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(0, kill.ExitCode);
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 10 s");
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
-        }
+        var kill = await HostProgram.RunAsync("kill", [$"-{signal}", $"{pid}"], CancellationToken.None, TimeSpan.FromSeconds(10));
+        Assert.True(kill.ExitCode == 0, $"kill -{signal} {pid} exited with {kill.ExitCode}: {kill.Output}");
     }
 }

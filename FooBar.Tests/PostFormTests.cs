@@ -7,6 +7,7 @@ namespace FooBar.Tests;
 
 /// <summary>The /posts/new form, submitted through nginx as a browser would.</summary>
 [Collection(StackCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class PostFormTests(StackFixture stack)
 {
     [Fact]

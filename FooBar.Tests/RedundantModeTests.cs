@@ -11,6 +11,7 @@ namespace FooBar.Tests;
 /// and an instance stopped, every instance restarted in turn, or nginx reloaded costs the visitors nothing.
 /// </summary>
 [Collection(RedundantCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputHelper output)
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace FooBar.Tests;
 /// from. No Docker: the AppHost runs in publish mode (as `--operation publish --step publish-swarm` runs it) and only
 /// writes files. SwarmStackTests deploys what it writes.
 /// </summary>
+[Trait(Speed.Name, Speed.Fast)]
 public sealed class SwarmPublishTests
 {
     [Theory]

@@ -10,6 +10,7 @@ namespace FooBar.Tests;
 /// of the test behind. The tests share one stack and each leaves it healthy; the one that takes it down runs last.
 /// </summary>
 [TestCaseOrderer(RunsLastOrderer.TypeName, RunsLastOrderer.AssemblyName)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class SwarmStackTests(SwarmStackFixture stack, ITestOutputHelper output) : IClassFixture<SwarmStackFixture>
 {
     // Swarm notices a task's exit, starts another, and waits for its health check.
@@ -139,17 +140,13 @@ public sealed class SwarmStackTests(SwarmStackFixture stack, ITestOutputHelper o
     // True once `path` answers 200 thirty times in a row (ten for each web task, whichever nginx picks).
     private static async Task<bool> AnswersSteadilyAsync(HttpClient site, string path, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        for (var inARow = 0; inARow < 30; await Task.Delay(TimeSpan.FromMilliseconds(100)))
+        var inARow = 0;
+        return await Poll.UntilAsync(async () =>
         {
             using var response = await site.GetAsync(path);
             inARow = response.StatusCode == HttpStatusCode.OK ? inARow + 1 : 0;
-            if (DateTime.UtcNow >= deadline)
-            {
-                return false;
-            }
-        }
-        return true;
+            return inARow >= 30;
+        }, steady => steady, timeout, TimeSpan.FromMilliseconds(100));
     }
 
     [Fact, RunsLast]

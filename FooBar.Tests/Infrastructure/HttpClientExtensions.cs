@@ -49,19 +49,11 @@ public static class HttpClientExtensions
     /// and returns the last answer: for a stack coming back after something was stopped or started. It asks every
     /// <paramref name="interval"/> (half a second unless told).
     /// </summary>
-    public static async Task<(HttpStatusCode Status, string Body)> WaitForStatusAsync(this HttpClient client, string path,
-        HttpStatusCode wanted, TimeSpan timeout, TimeSpan? interval = null)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+    public static Task<(HttpStatusCode Status, string Body)> WaitForStatusAsync(this HttpClient client, string path,
+        HttpStatusCode wanted, TimeSpan timeout, TimeSpan? interval = null) =>
+        Poll.UntilAsync(async () =>
         {
             using var response = await client.GetAsync(path);
-            var answer = (response.StatusCode, await response.Content.ReadAsStringAsync());
-            if (answer.StatusCode == wanted || DateTime.UtcNow >= deadline)
-            {
-                return answer;
-            }
-            await Task.Delay(interval ?? TimeSpan.FromMilliseconds(500));
-        }
-    }
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }, answer => answer.StatusCode == wanted, timeout, interval ?? TimeSpan.FromMilliseconds(500));
 }

@@ -1,4 +1,4 @@
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.MySql;
 
 namespace FooBar.Tests;
 

@@ -1,4 +1,5 @@
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.MySql;
+using FooBar.Hosting.Nginx;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using MySqlConnector;

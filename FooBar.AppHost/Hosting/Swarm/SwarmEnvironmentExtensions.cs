@@ -1,6 +1,6 @@
 using System.Reflection;
 using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Swarm;
+using FooBar.Hosting.Swarm;
 
 namespace Aspire.Hosting;
 

@@ -2,7 +2,7 @@
 #pragma warning disable ASPIREPIPELINES004
 
 using Aspire.Hosting.Pipelines;
-using Aspire.Hosting.Swarm;
+using FooBar.Hosting.Swarm;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting.ApplicationModel;

@@ -1,8 +1,8 @@
 using System.Text;
 using Aspire.Hosting.ApplicationModel;
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.Programs;
 
-namespace Aspire.Hosting.Swarm;
+namespace FooBar.Hosting.Swarm;
 
 /// <summary>
 /// The build recipe (a Dockerfile and its context, <c>images/&lt;service&gt;/</c> beside the stack file) of every image a

@@ -1,6 +1,6 @@
-using Aspire.Hosting.ApplicationModel;
+using FooBar.Hosting.Swarm;
 
-namespace Aspire.Hosting.Swarm;
+namespace Aspire.Hosting.ApplicationModel;
 
 /// <summary>
 /// A change to the Swarm service generated for a resource, applied last, after everything the model says

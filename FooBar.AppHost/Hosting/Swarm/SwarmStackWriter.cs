@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Aspire.Hosting.ApplicationModel;
 
-namespace Aspire.Hosting.Swarm;
+namespace FooBar.Hosting.Swarm;
 
 /// <summary>
 /// Turns the AppHost's model into a Swarm stack: one service per compute resource (one for all instances of a
@@ -317,11 +317,11 @@ internal sealed class SwarmStackWriter(SwarmEnvironmentResource environment, Dis
         var port = ContainerPort(expression.Endpoint.Resource, endpoint).ToString(CultureInfo.InvariantCulture);
         return expression.Property switch
         {
-            ApplicationModel.EndpointProperty.Url => $"{endpoint.UriScheme}://{host}:{port}",
-            ApplicationModel.EndpointProperty.Host or ApplicationModel.EndpointProperty.IPV4Host => host,
-            ApplicationModel.EndpointProperty.Port or ApplicationModel.EndpointProperty.TargetPort => port,
-            ApplicationModel.EndpointProperty.HostAndPort => $"{host}:{port}",
-            ApplicationModel.EndpointProperty.Scheme => endpoint.UriScheme,
+            EndpointProperty.Url => $"{endpoint.UriScheme}://{host}:{port}",
+            EndpointProperty.Host or EndpointProperty.IPV4Host => host,
+            EndpointProperty.Port or EndpointProperty.TargetPort => port,
+            EndpointProperty.HostAndPort => $"{host}:{port}",
+            EndpointProperty.Scheme => endpoint.UriScheme,
             var property => throw new NotSupportedException($"Endpoint property {property} has no Swarm equivalent."),
         };
     }

@@ -1,4 +1,4 @@
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.MySql;
 using FooBar.Tests.Infrastructure;
 
 namespace FooBar.Tests;

@@ -1,4 +1,4 @@
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.Programs;
 using FooBar.Tests.Infrastructure;
 
 namespace FooBar.Tests;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.Programs;
 using FooBar.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -87,6 +87,9 @@ public sealed class SwarmPublishTests
         var login = stack.Resources.OfType<MySqlUserResource>().Single();
 
         Assert.Equal(["dashboard-key", "foobardb-web-password", "mysql-password"], stack.Map("secrets").Children.Keys.Select(k => k.ToString()).Order());
+        // scripts/swarm.sh makes the secrets this list beside the stack file names.
+        Assert.Equal(["dashboard-key", "foobardb-web-password", "mysql-password"],
+            stack.Files[SwarmEnvironmentResource.SecretsFileName].Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
         Assert.All(stack.Map("secrets").Children, secret =>
         {
             Assert.Equal("true", ((YamlMappingNode)secret.Value)["external"].ToString());

@@ -1,4 +1,4 @@
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.Programs;
 
 namespace FooBar.Tests.Infrastructure;
 

@@ -1,5 +1,7 @@
 using Aspire.Hosting.ApplicationModel;
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.Nginx;
+using FooBar.Hosting.Programs;
+using FooBar.Hosting.Swarm;
 
 namespace Aspire.Hosting;
 
@@ -81,7 +83,10 @@ public static class NginxBuilderExtensions
 
         var folder = RunFolder.Create($"{builder.Resource.Name}-{name}");
         var upstream = new NginxUpstream(name, folder.File("servers.conf"), endpointName);
-        builder.WithBindMount(folder.Path, $"{UpstreamsDirectory}/{name}", isReadOnly: true);
+        var folderInContainer = $"{UpstreamsDirectory}/{name}";
+        builder.WithBindMount(folder.Path, folderInContainer, isReadOnly: true)
+            // A published stack's nginx follows its servers' tasks by DNS name instead.
+            .PublishAsSwarmService(context => NginxSwarmUpstream.Contribute(context, upstream, folderInContainer));
         foreach (var server in servers)
         {
             builder.WithRelationship(server.Resource, "Upstream");

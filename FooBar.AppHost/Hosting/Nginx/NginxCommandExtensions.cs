@@ -1,5 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.Programs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;

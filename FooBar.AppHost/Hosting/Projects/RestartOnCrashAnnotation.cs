@@ -1,6 +1,4 @@
-using Aspire.Hosting.ApplicationModel;
-
-namespace Aspire.Hosting;
+namespace Aspire.Hosting.ApplicationModel;
 
 /// <summary>
 /// Marks a resource that the AppHost restarts when it exits without anyone asking, and holds the back-off: the wait

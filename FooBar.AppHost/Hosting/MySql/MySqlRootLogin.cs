@@ -4,9 +4,10 @@ using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using FooBar.Hosting.Programs;
 using MySqlConnector;
 
-namespace FooBar.AppHost.Hosting;
+namespace FooBar.Hosting.MySql;
 
 /// <summary>
 /// Root's only network login: from this host, where the AppHost runs. The host's connections reach the container

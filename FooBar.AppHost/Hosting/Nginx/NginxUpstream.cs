@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace Aspire.Hosting.ApplicationModel;
@@ -35,8 +34,8 @@ public sealed class NginxUpstream : IResourceAnnotation
 
     /// <summary>
     /// Writes the <c>server</c> lines, <paramref name="down"/> marked so that nginx sends it nothing after its next
-    /// reload. Each server has nginx's passive health check: one failed attempt (a refused connection, an error, a
-    /// time-out) takes it out of rotation for 10 s, and the request goes on to the next server if it can.
+    /// reload. Each server has nginx's passive health check (<see cref="ServerLine"/>), and a request that one could
+    /// not take goes on to the next server if it can.
     /// </summary>
     public async Task WriteAsync(IResource? down, CancellationToken cancellationToken)
     {
@@ -45,7 +44,7 @@ public sealed class NginxUpstream : IResourceAnnotation
         {
             var address = await server.Address(cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"{server.Resource.Name} has no address for nginx yet.");
-            lines.Append(CultureInfo.InvariantCulture, $"server {address} max_fails=1 fail_timeout=10s{(server.Resource == down ? " down" : "")};\n");
+            lines.Append(ServerLine(address, down: server.Resource == down));
         }
 
         // Replaced in one step, so a reload never reads half a file.
@@ -53,6 +52,13 @@ public sealed class NginxUpstream : IResourceAnnotation
         await File.WriteAllTextAsync(written, lines.ToString(), cancellationToken).ConfigureAwait(false);
         File.Move(written, ServersFile, overwrite: true);
     }
+
+    /// <summary>
+    /// One <c>server</c> line, with nginx's passive health check: one failed attempt (a refused connection, an error, a
+    /// time-out) takes the server out of rotation for 10 s. The one place these options are written.
+    /// </summary>
+    internal static string ServerLine(string address, bool down = false) =>
+        $"server {address} max_fails=1 fail_timeout=10s{(down ? " down" : "")};\n";
 
     private sealed record Server(IResource Resource, Func<CancellationToken, ValueTask<string?>> Address);
 }

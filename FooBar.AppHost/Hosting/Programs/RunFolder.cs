@@ -1,4 +1,4 @@
-namespace Aspire.Hosting;
+namespace FooBar.Hosting.Programs;
 
 /// <summary>
 /// A folder of this AppHost run's own on the host, for files a container reads through a bind mount (a project's

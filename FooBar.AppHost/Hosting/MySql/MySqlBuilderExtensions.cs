@@ -1,5 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.MySql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;

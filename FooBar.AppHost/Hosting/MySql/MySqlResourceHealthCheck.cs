@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using MySqlConnector;
 
-namespace FooBar.AppHost.Hosting;
+namespace FooBar.Hosting.MySql;
 
 /// <summary>
 /// The AppHost's health check of a MySQL resource (server, database or login): healthy once MySQL answers a query on

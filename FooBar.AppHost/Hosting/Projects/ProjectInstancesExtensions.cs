@@ -19,7 +19,7 @@ public static class ProjectInstancesExtensions
     /// <returns>The instances' resource builders, in order.</returns>
     /// <example>
     /// <code>
-    /// var web = builder.AddProjectInstances&lt;Projects.FooBar_Web&gt;("web", 3, web => web.WithHttpHealthCheck("/health"));
+    /// var web = builder.AddProjectInstances&lt;Projects.FooBar_Web&gt;("web", 3, web => web.WithHttpHealthProbe("/health"));
     /// builder.AddNginx("nginx").WithUpstream("web", web);
     /// </code>
     /// </example>

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace FooBar.AppHost.Hosting;
+namespace FooBar.Hosting.Programs;
 
 /// <summary>What a program said: its exit code (-1 when it could not start or finish), and its output and errors together.</summary>
 internal sealed record ProgramResult(int ExitCode, string Output)

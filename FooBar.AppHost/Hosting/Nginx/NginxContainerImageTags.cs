@@ -1,4 +1,4 @@
-namespace FooBar.AppHost.Hosting;
+namespace FooBar.Hosting.Nginx;
 
 /// <summary>The official image <c>AddNginx</c> runs unless it is replaced, as FooBar's AppHost does with its own recipe (<c>WithDockerfile</c>).</summary>
 internal static class NginxContainerImageTags

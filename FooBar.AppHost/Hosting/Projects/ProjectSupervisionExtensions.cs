@@ -23,7 +23,7 @@ public static class ProjectSupervisionExtensions
     /// <returns>The project resource builder.</returns>
     /// <example>
     /// <code>
-    /// builder.AddProject&lt;Projects.FooBar_Web&gt;("web").WithHttpHealthCheck("/health").WithRestartOnCrash();
+    /// builder.AddProject&lt;Projects.FooBar_Web&gt;("web").WithHttpHealthProbe("/health").WithRestartOnCrash();
     /// </code>
     /// </example>
     public static IResourceBuilder<ProjectResource> WithRestartOnCrash(this IResourceBuilder<ProjectResource> builder,

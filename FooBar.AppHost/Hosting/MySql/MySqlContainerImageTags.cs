@@ -1,4 +1,4 @@
-namespace FooBar.AppHost.Hosting;
+namespace FooBar.Hosting.MySql;
 
 /// <summary>The official image <c>AddMySql</c> runs unless configuration names another (<c>WithImageFromConfiguration</c>).</summary>
 internal static class MySqlContainerImageTags

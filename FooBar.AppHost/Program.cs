@@ -27,6 +27,8 @@ var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.C
     .WithHttpHealthProbe("/health")
     // If it crashes, start it again (back-off 1 s, 2 s, 4 s … 30 s): a single instance has no other to take over.
     .WithRestartOnCrash()
+    // If it stops answering (a deadlock), end it after 5 s so that the line above starts it again.
+    .WithLivenessProbe("/alive")
     .WithProfile(profile)
     .WithDashboardLinks()
     .PublishAsSwarmService((_, service) =>

@@ -77,6 +77,35 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
     }
 
     [Fact]
+    public async Task One_instance_hung_under_load_costs_no_page_view_and_is_ended_and_started_again()
+    {
+        var hung = stack.App.ProcessId("web-2");
+        await using var load = SteadyLoad.Start(stack);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        // SIGSTOP, as a deadlock would leave it: alive, its socket accepting connections, answering nothing.
+        await Signals.SendAsync("STOP", hung);
+        try
+        {
+            // Its liveness probe ends it; its supervisor starts it again; nginx sends what it had sent there elsewhere.
+            await stack.App.ResourceNotifications.WaitForResourceAsync("web-2",
+                e => e.Snapshot.HealthStatus == HealthStatus.Healthy && DistributedApplicationExtensions.ProcessId(e.Snapshot) is { } pid && pid != hung)
+                .WaitAsync(TimeSpan.FromMinutes(1));
+        }
+        finally
+        {
+            await Signals.ContinueIfAliveAsync(hung);
+        }
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var requests = await load.StopAsync();
+
+        SteadyLoad.Report(requests, output.WriteLine);
+        load.AssertAtLeast(gets: 50, posts: 5);
+        var gets = requests.Where(r => r.Method == "GET").ToList();
+        Assert.All(gets, get => Assert.True(get.Succeeded, $"failed: {get}"));
+        Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
+    }
+
+    [Fact]
     public async Task Rolling_restart_under_load_fails_no_request_and_stores_every_post()
     {
         var processes = stack.WebInstances.ToDictionary(name => name, stack.App.ProcessId);

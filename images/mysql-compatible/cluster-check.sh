@@ -20,7 +20,7 @@ started=$SECONDS
 phase_started=$SECONDS
 
 log() { printf '[cluster-check] %s\n' "$*"; }
-phase() { phase_started=$SECONDS; log "$*"; }
+phase() { phase_started=$SECONDS; phase_since=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ); log "$*"; }
 phase_done() { log "  done in $((SECONDS - phase_started)) s"; }
 
 cleanup() {
@@ -60,6 +60,16 @@ wait_synced() {
     sleep 1
   done
   log "  all synced after $((SECONDS - phase_started)) s: $(docker exec "$1" node-ready)"
+  show_starts
+}
+
+# How each node started in this phase: the entrypoint's decision, and how it received the cluster's state.
+show_starts() {
+  local node
+  for node in "${nodes[@]}"; do
+    docker logs --since "$phase_since" "$node" 2>&1 \
+      | grep -E '^\[entrypoint\] (a peer|this node was|no node|no peer)|IST|SST|State transfer' | sed "s/^/    $node: /" || true
+  done
 }
 
 write_rows() { local node=$1 count=$2; for _ in $(seq "$count"); do sql "$node" <<<"INSERT INTO t (note) VALUES ('via $node')"; done; }

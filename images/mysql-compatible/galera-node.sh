@@ -52,16 +52,19 @@ galera_local() { /usr/local/bin/galera-state; }
 # field NAME LINE: a value from a galera-state line.
 field() { local pair; for pair in $2; do [ "${pair%%=*}" = "$1" ] && { echo "${pair#*=}"; return; }; done; return 0; }
 
-# A crashed node's position, recovered from InnoDB, for rule 5 (its grastate.dat says seqno -1).
+# A killed node's grastate.dat says seqno -1: its position is recovered from InnoDB, so that it rejoins by IST
+# rather than a whole SST, and rule 5 compares real positions.
 galera_recover_position() {
   local grastate=$datadir/grastate.dat log=/run/mysqld/recover.log
   rm -f /run/mysqld/recovered-seqno
+  galera_start_position=
   [ -f "$grastate" ] && [ "$(awk '$1 == "seqno:" { print $2 }' "$grastate")" = -1 ] || return 0
-  [ -f "$datadir/gvwstate.dat" ] && return 0
   say "recovering this node's position from InnoDB (grastate.dat says seqno -1)"
   mariadbd --user=mysql --wsrep-recover --log-error="$log" >/dev/null 2>&1 || true
-  sed -n 's/.*WSREP: Recovered position: .*:\(-\?[0-9]\+\)$/\1/p' "$log" | tail -1 >/run/mysqld/recovered-seqno
-  say "recovered seqno: $(cat /run/mysqld/recovered-seqno)"
+  galera_start_position=$(sed -n 's/.*WSREP: Recovered position: \([0-9a-f-]*:-\?[0-9]\+\)$/\1/p' "$log" | tail -1)
+  [ -n "$galera_start_position" ] || { say "no position recovered; the node will need a full SST"; return 0; }
+  echo "${galera_start_position##*:}" >/run/mysqld/recovered-seqno
+  say "recovered position: $galera_start_position"
 }
 
 galera_serve_state() {
@@ -133,5 +136,6 @@ galera_start() {
                sed -i 's/^safe_to_bootstrap: .*/safe_to_bootstrap: 1/' "$datadir/grastate.dat"
                set -- --wsrep-new-cluster "$@" ;;
   esac
+  [ -n "$galera_start_position" ] && [ "$decision" != new ] && set -- "--wsrep-start-position=$galera_start_position" "$@"
   exec mariadbd --user=mysql "$@"
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Aspire.Hosting.ApplicationModel;
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.MySql;
+using FooBar.Hosting.Programs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

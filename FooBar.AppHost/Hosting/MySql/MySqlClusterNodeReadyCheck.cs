@@ -1,6 +1,8 @@
+using FooBar.Hosting.Programs;
+
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace FooBar.AppHost.Hosting;
+namespace FooBar.Hosting.MySql;
 
 /// <summary>
 /// A cluster node's health: the image's own <c>node-ready</c>, run in the container, which is green only when the node

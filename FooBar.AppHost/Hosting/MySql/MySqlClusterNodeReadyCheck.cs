@@ -1,5 +1,4 @@
 using FooBar.Hosting.Programs;
-
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace FooBar.Hosting.MySql;

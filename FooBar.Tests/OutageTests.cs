@@ -287,15 +287,19 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
 
         await tenAcknowledged.Task.WaitAsync(TimeSpan.FromMinutes(1));
         await DockerEngine.KillContainerAsync(stack.App.ContainerName("mysql"));
-        await writer.WaitAsync(TimeSpan.FromMinutes(1));
-
-        // After a kill Aspire reports the container exited and leaves it so; its start command brings it back on its volume.
-        using (var wait = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+        try
         {
+            await writer.WaitAsync(TimeSpan.FromMinutes(1));
+        }
+        finally
+        {
+            // After a kill Aspire reports the container exited and leaves it so; its start command brings it back on
+            // its volume. Whatever failed above, the next test finds MySQL running.
+            using var wait = new CancellationTokenSource(TimeSpan.FromMinutes(1));
             var exited = await stack.App.ResourceNotifications.WaitForResourceAsync("mysql", KnownResourceStates.TerminalStates, wait.Token);
             output.WriteLine($"after docker kill, Aspire reports mysql as {exited}");
+            await stack.App.ExecuteCommandAsync("mysql", KnownResourceCommands.StartCommand);
         }
-        await stack.App.ExecuteCommandAsync("mysql", KnownResourceCommands.StartCommand);
         Assert.Equal(HttpStatusCode.OK, (await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(2))).Status);
 
         output.WriteLine($"{acknowledged.Count} posts acknowledged before the kill");

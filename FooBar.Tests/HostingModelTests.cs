@@ -12,7 +12,7 @@ namespace FooBar.Tests;
 /// images, endpoints, connection strings, who owns what, health checks and argument checks. No Docker engine, no
 /// containers: run them alone with <c>scripts/test.sh --filter "FullyQualifiedName~HostingModelTests"</c>.
 /// </summary>
-[Trait(Speed.Name, Speed.Fast)]
+[Trait(Speed.Name, Speed.Fast), LeavesNoAppHostData]
 public sealed class HostingModelTests
 {
     // Names a connection string must carry intact: quotes, a semicolon, spaces, an equals sign, a brace.

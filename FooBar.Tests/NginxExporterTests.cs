@@ -7,7 +7,7 @@ namespace FooBar.Tests;
 /// nginx's trace exporter (nginx/lua/otel/): traceparent parsing, head sampling, the bounded queue and its
 /// drop counters, the OTEL_* settings and span building, checked by its LuaJIT unit tests, with no nginx and no Docker.
 /// </summary>
-[Trait(Speed.Name, Speed.Fast)]
+[Trait(Speed.Name, Speed.Fast), LeavesNoAppHostData]
 public sealed class NginxExporterTests
 {
     [Fact]

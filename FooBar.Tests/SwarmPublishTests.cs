@@ -8,7 +8,7 @@ namespace FooBar.Tests;
 /// from. No Docker: the AppHost runs in publish mode (as `--operation publish --step publish-swarm` runs it) and only
 /// writes files. SwarmStackTests deploys what it writes.
 /// </summary>
-[Trait(Speed.Name, Speed.Fast)]
+[Trait(Speed.Name, Speed.Fast), LeavesNoAppHostData]
 public sealed class SwarmPublishTests
 {
     [Theory]
@@ -209,7 +209,7 @@ public sealed class SwarmPublishTests
     [Fact]
     public async Task In_run_mode_the_Swarm_environment_is_not_part_of_the_model()
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+        await using var appHost = await AppHostModel.CreateAsync();
 
         Assert.Empty(appHost.Resources.OfType<SwarmEnvironmentResource>());
     }

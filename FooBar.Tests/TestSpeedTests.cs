@@ -4,7 +4,7 @@ using FooBar.Tests.Infrastructure;
 namespace FooBar.Tests;
 
 /// <summary>The speeds that scripts/test.sh --fast selects on: a class without one would run in neither or the wrong run.</summary>
-[Trait(Speed.Name, Speed.Fast)]
+[Trait(Speed.Name, Speed.Fast), LeavesNoAppHostData]
 public sealed class TestSpeedTests
 {
     private static readonly IReadOnlyList<Type> TestClasses = typeof(TestSpeedTests).Assembly.GetTypes()
@@ -30,6 +30,17 @@ public sealed class TestSpeedTests
         Assert.All(fast, type => Assert.False(
             type.GetCustomAttributes<CollectionAttribute>().Any() || type.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IClassFixture<>)),
             $"{type.Name} is marked fast but shares a fixture, which starts containers"));
+    }
+
+    [Fact]
+    public void A_fast_test_class_is_checked_for_Docker_data_of_the_AppHosts_own_left_behind()
+    {
+        var fast = TestClasses.Where(type => Speeds(type) is [Speed.Fast]).ToList();
+
+        Assert.Contains(typeof(AppHostModelTests), fast);
+        // A fast test that started the real AppHost would leave MySQL's volume, which issue 17 found after CI runs.
+        Assert.All(fast, type => Assert.True(type.GetCustomAttribute<LeavesNoAppHostDataAttribute>() is not null,
+            $"{type.Name} is marked fast but not [LeavesNoAppHostData]"));
     }
 
     private static List<string> Speeds(Type type) =>

@@ -26,9 +26,11 @@ var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.C
     // The instances share MySQL's connection limit: each pool holds at most its share.
     .WithEnvironment("Database__MaxPoolSize", webInstances.PoolSizeEach.ToString(CultureInfo.InvariantCulture))
     .WaitFor(webLogin)
-    .WithHttpHealthCheck("/health")
+    .WithHttpHealthProbe("/health")
     // If it crashes, start it again (back-off 1 s, 2 s, 4 s … 30 s): a single instance has no other to take over.
     .WithRestartOnCrash()
+    // If it stops answering (a deadlock), end it after 5 s so that the line above starts it again.
+    .WithLivenessProbe("/alive")
     .WithProfile(profile)
     .WithDashboardLinks()
     .PublishAsSwarmService((_, service) =>
@@ -47,7 +49,7 @@ builder.AddNginx("nginx", port: 8080)
     // Every web instance, over a Unix socket each also listens on (on Linux): no TCP hop, no tunnel. nginx starts
     // beside web, not after it: until web answers, visitors get nginx's own 502 page, and the site is up 10 s sooner.
     .WithUpstream("web", web)
-    .WithHttpHealthCheck("/nginx/health")
+    .WithHttpHealthProbe("/nginx/health")
     // nginx's spans go to the dashboard as OTLP/HTTP JSON, which its Lua exporter writes (nginx/lua/otel.lua).
     .WithOtlpExporter(OtlpProtocol.HttpJson)
     .WithProfile(profile)

@@ -1,8 +1,10 @@
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.MySql;
+using FooBar.Tests.Infrastructure;
 
 namespace FooBar.Tests;
 
 /// <summary>The AppHost's model, built but not started: what the topology says, without containers.</summary>
+[Trait(Speed.Name, Speed.Fast), LeavesNoAppHostData]
 public sealed class AppHostModelTests
 {
     [Fact]
@@ -26,7 +28,7 @@ public sealed class AppHostModelTests
     [Fact]
     public async Task Topology_is_nginx_in_front_of_web_in_front_of_the_database()
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+        await using var appHost = await AppHostModel.CreateAsync();
 
         var nginx = appHost.Resources.OfType<NginxResource>().Single();
         var web = appHost.Resources.OfType<ProjectResource>().Single();
@@ -45,7 +47,7 @@ public sealed class AppHostModelTests
     [Fact]
     public async Task Nginx_sends_its_spans_as_OTLP_JSON_and_offers_a_reload_command()
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+        await using var appHost = await AppHostModel.CreateAsync();
 
         var nginx = appHost.Resources.OfType<NginxResource>().Single();
 
@@ -57,7 +59,7 @@ public sealed class AppHostModelTests
     [Fact]
     public async Task Nginx_reaches_web_over_a_Unix_socket_that_web_listens_on_with_no_proxy_in_between()
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+        await using var appHost = await AppHostModel.CreateAsync();
         var nginx = appHost.Resources.OfType<NginxResource>().Single();
         var web = appHost.Resources.OfType<ProjectResource>().Single();
         await using var app = await appHost.BuildAsync();
@@ -83,7 +85,7 @@ public sealed class AppHostModelTests
     [Fact]
     public async Task One_web_instance_is_the_default_and_has_no_rolling_restart_to_offer()
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+        await using var appHost = await AppHostModel.CreateAsync();
 
         Assert.Equal(["web"], appHost.Resources.OfType<ProjectResource>().Select(r => r.Name));
         Assert.DoesNotContain(appHost.Resources.OfType<NginxResource>().Single().Annotations.OfType<ResourceCommandAnnotation>(),
@@ -93,7 +95,7 @@ public sealed class AppHostModelTests
     [Fact]
     public async Task Redundant_mode_runs_web_1_to_web_N_on_their_own_ports_and_sockets_all_in_nginxs_upstream()
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(["--FooBar:WebInstances=3"]);
+        await using var appHost = await AppHostModel.CreateAsync(["--FooBar:WebInstances=3"]);
         var nginx = appHost.Resources.OfType<NginxResource>().Single();
         var instances = appHost.Resources.OfType<ProjectResource>().ToList();
         await using var app = await appHost.BuildAsync();
@@ -130,7 +132,7 @@ public sealed class AppHostModelTests
     [Fact]
     public async Task A_new_MySQL_data_directory_gets_root_for_the_containers_socket_only()
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+        await using var appHost = await AppHostModel.CreateAsync();
         await using var app = await appHost.BuildAsync();
 
         var mysql = await EnvironmentAsync(app, appHost.Resources.OfType<MySqlServerResource>().Single());
@@ -142,7 +144,7 @@ public sealed class AppHostModelTests
     [Fact]
     public async Task Web_is_restarted_after_a_crash_waiting_1_2_4_8_16_then_30_seconds_and_counting_again_after_a_healthy_minute()
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+        await using var appHost = await AppHostModel.CreateAsync();
 
         var web = appHost.Resources.OfType<ProjectResource>().Single();
         var restart = Assert.Single(web.Annotations.OfType<RestartOnCrashAnnotation>());
@@ -156,7 +158,7 @@ public sealed class AppHostModelTests
     [Fact]
     public async Task Web_s_Stop_Restart_and_Rebuild_commands_tell_the_supervisor_that_a_person_stopped_it()
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+        await using var appHost = await AppHostModel.CreateAsync();
         var web = appHost.Resources.OfType<ProjectResource>().Single();
         await using var app = await appHost.BuildAsync();
         // Aspire adds these when it prepares the resource to run; here, stand-ins in their place.
@@ -182,7 +184,7 @@ public sealed class AppHostModelTests
     public async Task Profile_sets_the_apps_environment_and_one_trace_sampler_for_nginx_and_web(
         string[] args, string environment, string sampler, string ratio, string accessLog)
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(args);
+        await using var appHost = await AppHostModel.CreateAsync(args);
         await using var app = await appHost.BuildAsync();
         var nginx = await EnvironmentAsync(app, appHost.Resources.OfType<NginxResource>().Single());
         var web = await EnvironmentAsync(app, appHost.Resources.OfType<ProjectResource>().Single());
@@ -205,7 +207,7 @@ public sealed class AppHostModelTests
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
-            await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(args);
+            await using var appHost = await AppHostModel.CreateAsync(args);
         });
         Assert.Contains(key, error.ToString());
     }
@@ -225,7 +227,7 @@ public sealed class AppHostModelTests
     // The MySQL server's image, and the image the AppHost's configuration names for it.
     private static async Task<((string Image, string? Tag, string? Registry) Image, string? Configured)> MySqlImageAsync(params string[] args)
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(args);
+        await using var appHost = await AppHostModel.CreateAsync(args);
         var image = appHost.Resources.OfType<MySqlServerResource>().Single().Annotations.OfType<ContainerImageAnnotation>().Single();
         return ((image.Image, image.Tag, image.Registry), appHost.Configuration["ContainerImages:mysql"]);
     }

@@ -6,6 +6,7 @@ namespace FooBar.Tests;
 
 /// <summary>A real browser (Debian's Chromium, driven by Playwright) uses the site through nginx as www.foobar.com.</summary>
 [Collection(StackCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class BrowserTests(StackFixture stack, ITestOutputHelper output)
 {
     private const string Chromium = "/usr/bin/chromium";

@@ -11,6 +11,7 @@ namespace FooBar.Tests;
 /// (scripts/setup.sh's firewall rule), and its logins, root's and the app's, work from this host only.
 /// </summary>
 [Collection(StackCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class DatabaseIsolationTests(StackFixture stack, ITestOutputHelper output)
 {
     private const int MySqlPort = 3306;

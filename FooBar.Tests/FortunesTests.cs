@@ -6,6 +6,7 @@ namespace FooBar.Tests;
 
 /// <summary>/fortunes implements the TechEmpower Fortunes test to the letter.</summary>
 [Collection(StackCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class FortunesTests(StackFixture stack)
 {
     // The spec's twelve rows plus the one added at request time, sorted by message (ordinal), HTML-escaped

@@ -15,6 +15,7 @@ namespace FooBar.Tests;
 /// bodies. Whatever they are, a visitor gets no 5xx (but nginx's deliberate 501/505), no slow answer and no internals.
 /// </summary>
 [Collection(StackCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed partial class FuzzTests(StackFixture stack, ITestOutputHelper output)
 {
     private const int Seed = 20_261_127;

@@ -9,6 +9,7 @@ namespace FooBar.Tests;
 
 /// <summary>Headers and caching: what nginx adds to every answer (caching, compression, security headers) and its header limits.</summary>
 [Collection(StackCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class HeadersAndCachingTests(StackFixture stack)
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace FooBar.Tests;
 /// forwards to the app, and how the app sees the visitor behind it.
 /// </summary>
 [Collection(StackCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class HostsAndRoutingTests(StackFixture stack)
 {
     [Fact]

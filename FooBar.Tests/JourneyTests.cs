@@ -6,6 +6,7 @@ namespace FooBar.Tests;
 
 /// <summary>/journey shows this request's own data, as nginx and the app saw it.</summary>
 [Collection(StackCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class JourneyTests(StackFixture stack)
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace FooBar.Tests;
 /// The AppHost's MySQL hosting extension with the image the AppHost runs: the official image's
 /// contract (root password, MYSQL_DATABASE, MYSQL_USER, init files), AddDatabase, and logins kept to this host.
 /// </summary>
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class MySqlHostingTests
 {
     [Fact]
@@ -96,12 +97,8 @@ public sealed class MySqlHostingTests
             {
                 string[] wanted = [$"logins_app@{thisHost}", $"root@{thisHost}", "root@localhost"];
                 // The app's old '%' login passes its health check before the server's ready handler drops it.
-                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-                List<string> accounts;
-                while (!(accounts = await AccountsAsync(root)).Order().SequenceEqual(wanted.Order()) && DateTime.UtcNow < deadline)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(250));
-                }
+                var accounts = await Poll.UntilAsync(() => AccountsAsync(root), found => found.Order().SequenceEqual(wanted.Order()),
+                    TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(250));
                 Assert.Equal(wanted.Order(), accounts.Order());
             });
         }

@@ -7,6 +7,7 @@ namespace FooBar.Tests;
 
 /// <summary>The site's pages, requested through nginx as www.foobar.com.</summary>
 [Collection(StackCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class PagesTests(StackFixture stack)
 {
     [Theory]

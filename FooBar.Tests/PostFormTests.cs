@@ -1,12 +1,13 @@
 using System.Net;
 using System.Text;
 using FooBar.Tests.Infrastructure;
-using static FooBar.Tests.Infrastructure.PostForm;
+using static FooBar.Load.PostForm;
 
 namespace FooBar.Tests;
 
 /// <summary>The /posts/new form, submitted through nginx as a browser would.</summary>
 [Collection(StackCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class PostFormTests(StackFixture stack)
 {
     [Fact]
@@ -47,6 +48,76 @@ public sealed class PostFormTests(StackFixture stack)
         // What the visitor typed is kept, so they can fix it rather than start again.
         Assert.Equal(tooLongTitle, page.QuerySelector("input[name='Input.Title']")?.GetAttribute("value"));
         Assert.Equal(0, await stack.Database.CountPostsAsync(tooLongTitle));
+    }
+
+    [Fact]
+    public async Task The_same_form_posted_twice_is_stored_once_and_both_answers_redirect_to_that_post()
+    {
+        var title = $"Pressed twice {Guid.NewGuid():N}";
+        using var site = stack.CreateSiteClient();
+        var form = (await site.GetHtmlAsync("/posts/new")).HiddenInputs();
+        Assert.Matches("^[A-Za-z0-9_-]{22}$", form[KeyField]);
+
+        // A second press of the button, or the app's retry on another database node: the same form, key and text.
+        using var first = await site.PostAsync("/posts/new", Filled(form, Fields("Ann", title, "once")));
+        using var second = await site.PostAsync("/posts/new", Filled(form, Fields("Ann", title, "once")));
+
+        var id = WrittenPostId(first);
+        Assert.Equal(id, WrittenPostId(second));
+        Assert.Equal(1, await stack.Database.CountPostsAsync(title));
+        Assert.Equal(("Ann", title, "once"), await StoredAsync(id));
+    }
+
+    [Fact]
+    public async Task A_different_text_under_a_stored_key_is_answered_with_the_post_stored_first()
+    {
+        var title = $"Key wins {Guid.NewGuid():N}";
+        var otherTitle = $"Same key, other text {Guid.NewGuid():N}";
+        using var site = stack.CreateSiteClient();
+        var form = (await site.GetHtmlAsync("/posts/new")).HiddenInputs();
+
+        using var first = await site.PostAsync("/posts/new", Filled(form, Fields("Ann", title, "first")));
+        using var second = await site.PostAsync("/posts/new", Filled(form, Fields("Eve", otherTitle, "second")));
+
+        Assert.Equal(WrittenPostId(first), WrittenPostId(second));
+        Assert.Equal(("Ann", title, "first"), await StoredAsync(WrittenPostId(first)));
+        Assert.Equal(0, await stack.Database.CountPostsAsync(otherTitle));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("not-a-key")]
+    [InlineData("AAAAAAAAAAAAAAAAAAAAAB")]  // 22 characters whose last bits are not zero: a second spelling of a key
+    [InlineData("AAAAAAAAAAAAAAAAAAAAAA==")]
+    [InlineData("AAAAAAAAAAAAAAAAAAAA+/")]
+    [InlineData("AAAAAAAAAAAAAAAAAAAAAAAA")]
+    [InlineData("AAAAAAAAAAA AAAAAAAAAA")]
+    public async Task A_post_with_a_missing_or_malformed_key_gets_400_with_the_form_and_text_kept_and_nothing_stored(string? key)
+    {
+        var title = $"Bad key {Guid.NewGuid():N}";
+        using var site = stack.CreateSiteClient();
+        var form = (await site.GetHtmlAsync("/posts/new")).HiddenInputs();
+        form.Remove(KeyField);
+        if (key is not null)
+        {
+            form[KeyField] = key;
+        }
+
+        using var response = await site.PostAsync("/posts/new", Filled(form, Fields("Ann", title, "keep this text")));
+        var page = await response.ReadHtmlAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("Write a post", page.QuerySelector("main h1")?.TextContent);
+        Assert.Contains("nothing was published", page.QuerySelector(".form-errors")?.TextContent);
+        Assert.Equal(title, page.QuerySelector("input[name='Input.Title']")?.GetAttribute("value"));
+        Assert.Equal("keep this text", page.QuerySelector("textarea[name='Input.Body']")?.TextContent.Trim());
+        // A new key, so publishing again from this page stores the post.
+        Assert.Matches("^[A-Za-z0-9_-]{22}$", page.HiddenInputs()[KeyField]);
+        Assert.Equal(0, await stack.Database.CountPostsAsync(title));
+
+        using var again = await site.PostAsync("/posts/new", Filled(page.HiddenInputs(), Fields("Ann", title, "keep this text")));
+        Assert.Equal(("Ann", title, "keep this text"), await StoredAsync(WrittenPostId(again)));
     }
 
     [Fact]
@@ -169,6 +240,10 @@ public sealed class PostFormTests(StackFixture stack)
         Assert.Equal("Method not allowed", page.QuerySelector("main h1")?.TextContent);
         Assert.Equal(0, await stack.Database.CountPostsAsync(title));
     }
+
+    // A rendered form's hidden inputs (antiforgery token, post key) with the visitor's fields.
+    private static FormUrlEncodedContent Filled(Dictionary<string, string> hidden, Dictionary<string, string> fields) =>
+        new(hidden.Concat(fields));
 
     private static string? FieldError(AngleSharp.Html.Dom.IHtmlDocument page, string field) =>
         page.QuerySelector($"[data-valmsg-for='{field}']")?.TextContent;

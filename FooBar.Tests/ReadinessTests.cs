@@ -5,6 +5,7 @@ namespace FooBar.Tests;
 
 /// <summary>The app's readiness follows MySQL; it stops MySQL, so it runs on the outage stack.</summary>
 [Collection(OutageCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class ReadinessTests(OutageStackFixture stack)
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace FooBar.Tests;
 /// the caller's decision) and the app follows nginx. Runs on the second stack, which uses that profile.
 /// </summary>
 [Collection(OutageCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class SamplingTests(OutageStackFixture stack)
 {
     // Both exporters send within a second or two; what has not arrived after this was not recorded.

@@ -8,6 +8,7 @@ namespace FooBar.Tests;
 /// from. No Docker: the AppHost runs in publish mode (as `--operation publish --step publish-swarm` runs it) and only
 /// writes files. SwarmStackTests deploys what it writes.
 /// </summary>
+[Trait(Speed.Name, Speed.Fast), LeavesNoAppHostData]
 public sealed class SwarmPublishTests
 {
     [Theory]
@@ -86,6 +87,9 @@ public sealed class SwarmPublishTests
         var login = stack.Resources.OfType<MySqlUserResource>().Single();
 
         Assert.Equal(["dashboard-key", "foobardb-web-password", "mysql-password"], stack.Map("secrets").Children.Keys.Select(k => k.ToString()).Order());
+        // scripts/swarm.sh makes the secrets this list beside the stack file names.
+        Assert.Equal(["dashboard-key", "foobardb-web-password", "mysql-password"],
+            stack.Files[SwarmEnvironmentResource.SecretsFileName].Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
         Assert.All(stack.Map("secrets").Children, secret =>
         {
             Assert.Equal("true", ((YamlMappingNode)secret.Value)["external"].ToString());
@@ -205,7 +209,7 @@ public sealed class SwarmPublishTests
     [Fact]
     public async Task In_run_mode_the_Swarm_environment_is_not_part_of_the_model()
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+        await using var appHost = await AppHostModel.CreateAsync();
 
         Assert.Empty(appHost.Resources.OfType<SwarmEnvironmentResource>());
     }

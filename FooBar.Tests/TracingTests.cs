@@ -9,6 +9,7 @@ namespace FooBar.Tests;
 /// under it and MySqlConnector's client span under that, with the app's logs linked to the trace.
 /// </summary>
 [Collection(StackCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class TracingTests(StackFixture stack)
 {
     private DashboardTelemetry Telemetry => stack.Telemetry;

@@ -107,15 +107,16 @@ build_images() {
   done
 }
 
-# The stack's secrets (the stack file names them), each made once with a random value that nothing prints.
+# The stack's secrets (the publish step lists them, SwarmEnvironmentResource.SecretsFileName), each made once with a
+# random value that nothing prints.
 create_secrets() {
   local name
-  for name in $(awk '/^secrets:/ { inside = 1; next } /^[^ ]/ { inside = 0 } inside && /^  [a-z]/ { sub(":", "", $1); print $1 }' "$out/stack.yaml"); do
+  while read -r name <&3; do
     if docker secret inspect "${stack}_$name" >/dev/null 2>&1; then continue; fi
     head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | docker secret create \
       --label "com.docker.stack.namespace=$stack" "${stack}_$name" - >/dev/null
     log "  made secret ${stack}_$name"
-  done
+  done 3<"$out/secrets.txt"
 }
 
 deploy() {

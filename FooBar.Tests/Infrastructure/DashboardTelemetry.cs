@@ -53,19 +53,8 @@ public sealed class DashboardTelemetry(HttpClient client)
     }
 
     /// <summary>Polls until <paramref name="done"/> holds for what was received, or the time is up; returns the last answer.</summary>
-    public async Task<IReadOnlyList<T>> WaitForAsync<T>(Func<Task<IReadOnlyList<T>>> read, Func<IReadOnlyList<T>, bool> done, TimeSpan? timeout = null)
-    {
-        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var items = await read();
-            if (done(items) || deadline.IsCancellationRequested)
-            {
-                return items;
-            }
-            await Task.Delay(PollInterval);
-        }
-    }
+    public Task<IReadOnlyList<T>> WaitForAsync<T>(Func<Task<IReadOnlyList<T>>> read, Func<IReadOnlyList<T>, bool> done, TimeSpan? timeout = null) =>
+        Poll.UntilAsync(read, done, timeout ?? TimeSpan.FromSeconds(30), PollInterval);
 
     private static IEnumerable<Span> ReadSpans(JsonElement data)
     {

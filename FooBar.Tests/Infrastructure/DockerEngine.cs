@@ -1,5 +1,5 @@
 using System.Net;
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.Programs;
 
 namespace FooBar.Tests.Infrastructure;
 

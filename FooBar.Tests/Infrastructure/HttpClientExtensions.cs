@@ -20,16 +20,25 @@ public static class HttpClientExtensions
     }
 
     /// <summary>
-    /// Submits the form on <paramref name="formPath"/> as a browser would: loads the page first (which sets
-    /// the antiforgery cookie on this client) and posts the fields together with the form's hidden token.
+    /// Submits the form on <paramref name="formPath"/> as a browser would: loads the page first (which sets the
+    /// antiforgery cookie on this client) and posts the fields together with every hidden input of the form (its
+    /// antiforgery token, and the post's key on /posts/new).
     /// </summary>
     public static async Task<HttpResponseMessage> SubmitFormAsync(this HttpClient client, string formPath, IDictionary<string, string> fields)
     {
         var page = await client.GetHtmlAsync(formPath);
-        var token = page.AntiforgeryToken() ?? throw new InvalidOperationException($"The form on {formPath} has no antiforgery token.");
-        var body = new Dictionary<string, string>(fields) { ["__RequestVerificationToken"] = token };
+        if (page.AntiforgeryToken() is null)
+        {
+            throw new InvalidOperationException($"The form on {formPath} has no antiforgery token.");
+        }
+        var body = PostForm.Submission(page, fields.AsReadOnly())
+            ?? throw new InvalidOperationException($"{formPath} has no post form.");
         return await client.PostAsync(formPath, new FormUrlEncodedContent(body));
     }
+
+    /// <summary>The names and values of the hidden inputs of the page's post form, as a browser sends them back.</summary>
+    public static Dictionary<string, string> HiddenInputs(this IHtmlDocument page) =>
+        PostForm.Submission(page, new Dictionary<string, string>()) ?? throw new InvalidOperationException("The page has no post form.");
 
     /// <summary>The hidden antiforgery token of the page's form, or null when it has none.</summary>
     public static string? AntiforgeryToken(this IHtmlDocument page) =>
@@ -40,19 +49,11 @@ public static class HttpClientExtensions
     /// and returns the last answer: for a stack coming back after something was stopped or started. It asks every
     /// <paramref name="interval"/> (half a second unless told).
     /// </summary>
-    public static async Task<(HttpStatusCode Status, string Body)> WaitForStatusAsync(this HttpClient client, string path,
-        HttpStatusCode wanted, TimeSpan timeout, TimeSpan? interval = null)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+    public static Task<(HttpStatusCode Status, string Body)> WaitForStatusAsync(this HttpClient client, string path,
+        HttpStatusCode wanted, TimeSpan timeout, TimeSpan? interval = null) =>
+        Poll.UntilAsync(async () =>
         {
             using var response = await client.GetAsync(path);
-            var answer = (response.StatusCode, await response.Content.ReadAsStringAsync());
-            if (answer.StatusCode == wanted || DateTime.UtcNow >= deadline)
-            {
-                return answer;
-            }
-            await Task.Delay(interval ?? TimeSpan.FromMilliseconds(500));
-        }
-    }
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }, answer => answer.StatusCode == wanted, timeout, interval ?? TimeSpan.FromMilliseconds(500));
 }

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.Programs;
 
 namespace FooBar.Tests.Infrastructure;
 

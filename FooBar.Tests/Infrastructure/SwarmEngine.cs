@@ -1,4 +1,4 @@
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.Programs;
 
 namespace FooBar.Tests.Infrastructure;
 
@@ -44,22 +44,14 @@ public static class SwarmEngine
     /// </summary>
     public static async Task<IReadOnlyList<SwarmTask>> WaitForHealthyTasksAsync(string service, Func<IReadOnlyList<SwarmTask>, bool> wanted, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+        var tasks = await Poll.UntilAsync(() => HealthyTasksAsync(service), wanted, timeout, TimeSpan.FromSeconds(1));
+        if (wanted(tasks))
         {
-            var tasks = await HealthyTasksAsync(service);
-            if (wanted(tasks))
-            {
-                return tasks;
-            }
-            if (DateTime.UtcNow >= deadline)
-            {
-                var healthy = tasks.Count > 0 ? string.Join(", ", tasks.Select(task => task.TaskId)) : "none";
-                var history = await DockerCli.RunAsync(["service", "ps", "--no-trunc", service], CancellationToken.None);
-                throw new TimeoutException($"{service} did not reach the wanted tasks within {timeout.TotalSeconds:0} s; healthy: {healthy}\n{history.Output}");
-            }
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            return tasks;
         }
+        var healthy = tasks.Count > 0 ? string.Join(", ", tasks.Select(task => task.TaskId)) : "none";
+        var history = await DockerCli.RunAsync(["service", "ps", "--no-trunc", service], CancellationToken.None);
+        throw new TimeoutException($"{service} did not reach the wanted tasks within {timeout.TotalSeconds:0} s; healthy: {healthy}\n{history.Output}");
     }
 
     /// <summary>Replaces every task of <paramref name="service"/> with a new one, as an operator's <c>docker service update --force</c> does; returns at once.</summary>

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.Programs;
 
 namespace FooBar.Tests.Infrastructure;
 

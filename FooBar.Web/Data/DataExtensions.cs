@@ -29,6 +29,9 @@ public static class DataExtensions
             ConnectionReset = false,
             // Its share of MySQL's connection limit when several instances run (the AppHost sets it); 100 otherwise.
             MaximumPoolSize = builder.Configuration.GetValue<uint?>("Database:MaxPoolSize") ?? 100,
+            // Given several database nodes (Server=a,b,c), new connections go to the first that answers: every instance
+            // writes to one node, so writes seldom meet in a Galera certification conflict (DatabaseRetry runs those again).
+            LoadBalance = MySqlLoadBalance.FailOver,
         };
         // In a swarm the password is not in the connection string but in a Docker secret's file, which
         // ConnectionStringPasswordFiles:<name> names. Trailing line ends are not part of it, as with the MySQL image's _FILE.
@@ -53,6 +56,7 @@ public static class DataExtensions
         builder.Services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(services =>
             new ConfigureOptions<KeyManagementOptions>(options => options.XmlRepository = new MySqlXmlRepository(services.GetRequiredService<MySqlDataSource>())));
 
+        builder.Services.AddSingleton<DatabaseRetry>();
         builder.Services.AddSingleton<DatabaseMigrator>();
         builder.Services.AddSingleton<PostStore>();
         builder.Services.AddSingleton<FortuneStore>();

@@ -13,6 +13,9 @@ public static class DatabaseUnavailable
     // MariaDB's ER_CONNECTION_KILLED, which MySqlConnector's error-code list does not name.
     private const MySqlErrorCode ConnectionKilled = (MySqlErrorCode)1927;
 
+    // Galera's answer from a node that is not (yet) part of the synced cluster: "WSREP has not yet prepared node for application use".
+    private const MySqlErrorCode NodeNotReady = (MySqlErrorCode)1047;
+
     /// <summary>
     /// True when <paramref name="exception"/> (or one it wraps) says the server could not be reached, went away
     /// mid-query or is shutting down; false for everything else, such as SQL errors, which stay 500s.
@@ -20,8 +23,8 @@ public static class DatabaseUnavailable
     public static bool Is(Exception exception) => exception switch
     {
         MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.ServerShutdown
-            or MySqlErrorCode.QueryInterrupted or ConnectionKilled } => true,
-        // Lock and deadlock timeouts, too many connections: retrying can succeed.
+            or MySqlErrorCode.QueryInterrupted or ConnectionKilled or NodeNotReady } => true,
+        // Lock and deadlock timeouts (Galera's certification failures among them), too many connections: retrying can succeed.
         MySqlException { IsTransient: true } => true,
         // The connection broke while a query was in flight ("Failed to read the result set", end of stream).
         MySqlEndOfStreamException or MySqlProtocolException => true,

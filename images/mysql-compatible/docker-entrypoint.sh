@@ -3,10 +3,14 @@
 # on an empty data directory it creates the system tables, sets the root password,
 # creates MYSQL_DATABASE and MYSQL_USER, and runs /docker-entrypoint-initdb.d/*
 # (.sh, .sql, .sql.gz) once; then it runs the server in the foreground.
+# With GALERA_CLUSTER_ADDRESS set it runs a node of a Galera cluster instead (galera-node.sh says how).
 set -euo pipefail
 
 datadir=/var/lib/mysql
 init_socket=/run/mysqld/init.sock
+# What a cluster node adds to the first start: options of its temporary server, statements of its initialisation.
+init_server_options=()
+init_cluster_sql=
 
 say() { echo "[entrypoint] $*"; }
 fail() { echo "[entrypoint] error: $*" >&2; exit 1; }
@@ -43,7 +47,7 @@ initialise() {
   mariadb-install-db --user=mysql --datadir="$datadir" --auth-root-authentication-method=normal \
     --skip-test-db --skip-name-resolve >/dev/null
 
-  mariadbd --user=mysql --skip-networking --socket="$init_socket" &
+  mariadbd --user=mysql --skip-networking --socket="$init_socket" "${init_server_options[@]}" &
   local pid=$!
   for _ in $(seq 30); do
     mariadb-admin --socket="$init_socket" -uroot ping >/dev/null 2>&1 && break
@@ -66,6 +70,7 @@ initialise() {
       echo "CREATE USER $(sql_quote "$MYSQL_USER")@'%' IDENTIFIED BY $(sql_quote "$MYSQL_PASSWORD");"
       [ -n "$MYSQL_DATABASE" ] && echo "GRANT ALL ON \`$MYSQL_DATABASE\`.* TO $(sql_quote "$MYSQL_USER")@'%';"
     fi
+    [ -n "$init_cluster_sql" ] && echo "$init_cluster_sql"
     echo "FLUSH PRIVILEGES;"
   } | client
 
@@ -89,6 +94,10 @@ initialise() {
 [ "${1:0:1}" = - ] && set -- mysqld "$@"
 if [ "$1" = mysqld ] || [ "$1" = mariadbd ]; then
   shift
+  if [ -n "${GALERA_CLUSTER_ADDRESS:-}" ]; then
+    . /usr/local/lib/galera-node.sh
+    galera_start "$@"
+  fi
   [ -d "$datadir/mysql" ] || initialise
   exec mariadbd --user=mysql "$@"
 fi

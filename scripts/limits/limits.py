@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """FooBar's known limits, measured in one run: single points of failure, maintenance, scale.
 
-Starts the stack (one app instance, or --web-instances N), sends a steady mixed load through nginx (load.py) and,
+Starts the stack (one app instance, or --web-instances N), sends a steady mixed load through nginx (FooBar.Load, the tests' load too) and,
 while it runs, stops each part for a while and starts it again, then deploys a new build of the app, reloads nginx
 with a changed configuration and restarts nginx and MySQL, all through the Aspire CLI as a person would through the
 dashboard. Then it steps up the clients on /fortunes with wrk. It prints one table per part and writes the figures
@@ -22,10 +22,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import wrk  # noqa: E402  (scripts/lib: what bench and limits share)
 from aspire_cli import AspireCli  # noqa: E402
-from load import SteadyLoad, succeeded  # noqa: E402
 from site_http import SITE, get  # noqa: E402
 from stack import CLK_TCK, REPO, Stack, commit, cpu_by_group, machine, run  # noqa: E402
 from stack import log as stack_log  # noqa: E402
+import steady_load  # noqa: E402
+from steady_load import SteadyLoad  # noqa: E402
 
 TEMPLATE = REPO / "nginx/templates/default.conf.template"
 RENDERED = "/etc/nginx/conf.d/default.conf"  # where nginx's entrypoint renders the template (nginx/docker-entrypoint.sh)
@@ -246,7 +247,7 @@ def analyse(records, phase):
     """A phase's figures from the requests that started in its window."""
     begin, end = phase.marks["begin"], phase.marks["end"]
     window = [r for r in records if begin <= r.t < end]
-    failed = [r for r in window if not succeeded(r)]
+    failed = [r for r in window if not r.succeeded]
     figures = {
         "part": phase.part, "name": phase.name, "marks_s": phase.marks, "notes": phase.notes,
         "requests": len(window), "failed": len(failed),
@@ -273,15 +274,15 @@ def analyse(records, phase):
     return figures
 
 
-def check_posts(load, run_id):
+def check_posts(load):
     """Every post the site acknowledged (its redirect to /posts/{id}) read back at that address, and the listing
     searched for this run's posts, to find any stored without an acknowledgement or stored twice."""
     acknowledged = [p for p in load.posts if p["outcome"] == "acknowledged"]
     read_back = 0
     for post in acknowledged:
         status, page, _ = get(f"{SITE}/posts/{post['id']}", timeout=5)
-        read_back += status == 200 and f">limits {run_id} post {post['n']}<" in page
-    pattern = re.compile(rf'<a href="/posts/(\d+)">limits {re.escape(run_id)} post (\d+)</a>')
+        read_back += status == 200 and f">{load.post_marker} #{post['n']}<" in page
+    pattern = re.compile(rf'<a href="/posts/(\d+)">{re.escape(load.post_marker)} #(\d+)</a>')
     stored = {}  # post n -> the ids it was stored under
     for number in range(1, len(load.posts) // 20 + 5):
         status, page, _ = get(f"{SITE}/posts?page={number}", timeout=5)
@@ -452,6 +453,8 @@ def main():
     staging = out / f"build-{run_id}"
     if "maintenance" in parts:
         stage_build(configuration, staging, f"limits-{run_id}")
+    if parts & {"spof", "maintenance"}:
+        steady_load.build()
 
     run_args = (["--production"] if args.profile == "production" else []) + ["--web-instances", str(args.web_instances)]
     log(f"starting the stack ({mode}, {args.profile} profile)")
@@ -474,7 +477,8 @@ def main():
             get(SITE + path)
 
         if parts & {"spof", "maintenance"}:
-            load = SteadyLoad(args.rate, workers=max(8, args.rate // 3), run_id=run_id, max_seconds=1200)
+            load = SteadyLoad(args.rate, connections=max(8, args.rate // 3), post_marker=f"limits {run_id}", max_seconds=1200,
+                              records_csv=out / f"limits-{mode}-{stamp}-requests.csv")
             limits = Limits(args, stack, cli, load, timing)
             log(f"steady load: {args.rate} req/s through nginx")
             load.start()
@@ -492,13 +496,12 @@ def main():
                     limits.restart("mysql", "MySQL restarted")
             finally:
                 load.stop()
-            load.write_csv(out / f"limits-{mode}-{stamp}-requests.csv")
             results["phases"] = [analyse(load.records, phase) for phase in limits.phases]
-            results["steady"] = {"rate": args.rate, "workers": load.workers, "requests": len(load.records),
+            results["steady"] = {"rate": args.rate, "workers": load.connections, "requests": len(load.records),
                                  "skipped": load.skipped, "sent_again": sum(r.retried for r in load.records),
                                  "requests_csv": f"limits-{mode}-{stamp}-requests.csv"}
             log("reading back the posts")
-            results["posts"] = check_posts(load, run_id)
+            results["posts"] = check_posts(load)
 
         if "scale" in parts:
             log("scale: wrk on /fortunes, " + ", ".join(map(str, STEPS)) + " clients")

@@ -1,7 +1,7 @@
 """Maintenance on a swarm of several nodes, under a steady visitor load: drains the worker that runs the most web
 tasks (Swarm moves them to the other nodes), lets it take tasks again, then rolls out a new build of the app across
 the nodes (scripts/swarm.sh update). Every request is recorded; prints what visitors saw in each phase and writes
-the figures as JSON.
+the figures as JSON, every request as CSV beside them.
 
     scripts/swarm.sh up --nodes 3 --port P
     FOOBAR_SITE=http://127.0.0.1:P python3 scripts/swarm/drain.py [--stack foobar] [--output FILE]
@@ -15,10 +15,11 @@ from collections import Counter
 from pathlib import Path
 
 repo = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(repo / "scripts" / "lib"), str(repo / "scripts" / "limits")]
-from load import SteadyLoad, succeeded  # noqa: E402
+sys.path.insert(0, str(repo / "scripts" / "lib"))
+import steady_load  # noqa: E402
 from site_http import SITE  # noqa: E402
 from stack import machine, run  # noqa: E402
+from steady_load import SteadyLoad  # noqa: E402
 
 SETTLE_S = 15  # steady load before the first phase and after each
 
@@ -39,7 +40,7 @@ def web_tasks_by_node(stack):
 
 def phase_summary(load, name, start, end):
     records = [r for r in load.records if start <= r.t < end]
-    failed = [r for r in records if not succeeded(r)]
+    failed = [r for r in records if not r.succeeded]
     return {"phase": name, "from_s": round(start, 1), "to_s": round(end, 1), "requests": len(records),
             "failed": len(failed), "failed_by_status": dict(Counter(str(r.status) for r in failed))}
 
@@ -58,7 +59,10 @@ def main():
     node = max(workers, key=workers.get)
     print(f"[drain] web tasks by node: {before}; draining {node} under {args.rate:g} requests/s through {SITE}")
 
-    load = SteadyLoad(rate=args.rate, workers=8, run_id=f"drain-{int(time.time())}", max_seconds=600)
+    steady_load.build()
+    load = SteadyLoad(rate=args.rate, connections=8, post_marker=f"drain {int(time.time())}", max_seconds=600,
+                      records_csv=args.output.with_suffix(".requests.csv"))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     load.start()
     marks, timings, placements = {"start": 0.0}, {}, {"before": before}
     try:
@@ -83,14 +87,13 @@ def main():
     posts = Counter(p["outcome"] for p in load.posts)
     result = {"machine": machine(), "node": node, "rate": args.rate, "timings_s": timings, "web_tasks_by_node": placements,
               "phases": phases, "posts": dict(posts), "skipped": load.skipped}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=1) + "\n")
 
     print(f"{'phase':<10} {'seconds':>8} {'requests':>9} {'failed':>7}  by status")
     for phase in phases:
         print(f"{phase['phase']:<10} {phase['to_s'] - phase['from_s']:>8.1f} {phase['requests']:>9} {phase['failed']:>7}  {phase['failed_by_status'] or ''}")
     print(f"[drain] {timings}; web tasks by node: {placements}; posts: {dict(posts)}; skipped: {load.skipped}")
-    print(f"[drain] figures in {args.output}")
+    print(f"[drain] figures in {args.output}, every request in {load.records_csv}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 using System.Reflection;
 using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Swarm;
+using FooBar.Hosting.Swarm;
 
 namespace Aspire.Hosting;
 
@@ -59,6 +59,21 @@ public static class SwarmEnvironmentExtensions
     /// </code>
     /// </example>
     public static IResourceBuilder<T> PublishAsSwarmService<T>(this IResourceBuilder<T> builder, Action<IResource, SwarmService> configure)
+        where T : IComputeResource
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return builder.PublishAsSwarmService(context => configure(context.Resource, context.Service));
+    }
+
+    /// <summary>
+    /// Contributes to the Swarm service generated for this resource, with the stack's names for the other resources
+    /// and its configs (an integration's own part of the stack, such as nginx's upstream files). Only in publish mode.
+    /// </summary>
+    /// <typeparam name="T">The resource's type.</typeparam>
+    /// <param name="builder">The resource builder.</param>
+    /// <param name="configure">Receives the resource's service and the stack's names.</param>
+    /// <returns>The resource builder.</returns>
+    public static IResourceBuilder<T> PublishAsSwarmService<T>(this IResourceBuilder<T> builder, Action<SwarmServiceContext> configure)
         where T : IComputeResource
     {
         ArgumentNullException.ThrowIfNull(configure);

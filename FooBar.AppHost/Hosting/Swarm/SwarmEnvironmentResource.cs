@@ -2,7 +2,7 @@
 #pragma warning disable ASPIREPIPELINES004
 
 using Aspire.Hosting.Pipelines;
-using Aspire.Hosting.Swarm;
+using FooBar.Hosting.Swarm;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting.ApplicationModel;
@@ -17,6 +17,9 @@ public sealed class SwarmEnvironmentResource(string name) : Resource(name), ICom
 {
     /// <summary>The stack file's name in the output folder.</summary>
     public const string StackFileName = "stack.yaml";
+
+    /// <summary>The file, beside the stack file, that lists the secrets the deploy makes: one name a line.</summary>
+    public const string SecretsFileName = "secrets.txt";
 
     /// <summary>The folder, beside the stack file, of the images' recipes: <c>images/&lt;service&gt;/Dockerfile</c> and its context.</summary>
     public const string ImagesFolder = "images";
@@ -37,16 +40,16 @@ public sealed class SwarmEnvironmentResource(string name) : Resource(name), ICom
     public const string DashboardKeySecret = "dashboard-key";
 
     /// <summary>The repository of the stack's images, unless the deploy sets <see cref="ImagePrefixVariable"/>: <c>&lt;repository&gt;/&lt;service&gt;:&lt;tag&gt;</c>.</summary>
-    public string ImageRepository { get; set; } = "foobar";
+    public const string ImageRepository = "foobar";
 
     /// <summary>The compose variable that names another repository for the images, such as a registry the other nodes pull from.</summary>
-    public string ImagePrefixVariable { get; set; } = "FOOBAR_IMAGE_PREFIX";
+    public const string ImagePrefixVariable = "FOOBAR_IMAGE_PREFIX";
 
     /// <summary>The compose variable that holds the stack's name, which its external secrets' names begin with.</summary>
-    public string StackVariable { get; set; } = "FOOBAR_STACK";
+    public const string StackVariable = "FOOBAR_STACK";
 
     /// <summary>The image .NET programs are put on (the app, the dashboard): the same Debian as nginx's and MySQL's.</summary>
-    public string BaseImage { get; set; } = "debian:bookworm-slim";
+    public const string BaseImage = "debian:bookworm-slim";
 
     /// <summary>
     /// The folder of the dashboard's program (the Aspire.Dashboard.Sdk package's, as the AppHost finds it in
@@ -58,7 +61,7 @@ public sealed class SwarmEnvironmentResource(string name) : Resource(name), ICom
     /// The compose variable that holds those images' tag, set when the stack is deployed (the commit the images were
     /// built from), so that one stack file names exactly what each deploy runs.
     /// </summary>
-    public string ImageTagVariable { get; set; } = "FOOBAR_IMAGE_TAG";
+    public const string ImageTagVariable = "FOOBAR_IMAGE_TAG";
 
     /// <summary>
     /// The Swarm DNS name of a service's endpoint: the service name, which with <c>endpoint_mode: dnsrr</c> resolves to
@@ -99,7 +102,7 @@ public sealed class SwarmEnvironmentResource(string name) : Resource(name), ICom
 
     private async Task PublishProgramsAsync(PipelineStepContext context)
     {
-        var images = new SwarmImageRecipes(this, Path.Combine(OutputDirectory(context), ImagesFolder));
+        var images = new SwarmImageRecipes(Path.Combine(OutputDirectory(context), ImagesFolder));
         foreach (var project in SwarmStackWriter.ServiceResources(context.Model, this).OfType<ProjectResource>())
         {
             await images.PublishProgramAsync(project, SwarmStackWriter.ServiceName(project), context.CancellationToken);

@@ -1,8 +1,8 @@
 using System.Text;
 using Aspire.Hosting.ApplicationModel;
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.Programs;
 
-namespace Aspire.Hosting.Swarm;
+namespace FooBar.Hosting.Swarm;
 
 /// <summary>
 /// The build recipe (a Dockerfile and its context, <c>images/&lt;service&gt;/</c> beside the stack file) of every image a
@@ -10,7 +10,7 @@ namespace Aspire.Hosting.Swarm;
 /// the Debian base, a Dockerfile's context with the host folders <c>dotnet run</c> bind-mounts copied in, and the image
 /// the model names for anything else, tagged anew.
 /// </summary>
-internal sealed class SwarmImageRecipes(SwarmEnvironmentResource environment, string imagesDirectory)
+internal sealed class SwarmImageRecipes(string imagesDirectory)
 {
     /// <summary>The folder a project's published program is copied from, inside its recipe.</summary>
     public const string ProgramFolder = "app";
@@ -83,7 +83,7 @@ internal sealed class SwarmImageRecipes(SwarmEnvironmentResource environment, st
         await File.WriteAllTextAsync(Path.Combine(folder, "Dockerfile"),
             $"""
             # The standalone Aspire dashboard (from the Aspire.Dashboard.Sdk package), receiving the stack's telemetry.
-            FROM {environment.BaseImage}
+            FROM {SwarmEnvironmentResource.BaseImage}
             {DotnetDependencies}
             COPY env-from-files.sh /usr/local/bin/env-from-files
             COPY {ProgramFolder}/ /app/
@@ -99,7 +99,7 @@ internal sealed class SwarmImageRecipes(SwarmEnvironmentResource environment, st
         var program = Path.GetFileNameWithoutExtension(project.GetProjectMetadata().ProjectPath);
         return $"""
             # {program}, published Release and self-contained by the publish step into {ProgramFolder}/.
-            FROM {environment.BaseImage}
+            FROM {SwarmEnvironmentResource.BaseImage}
             {DotnetDependencies}
             COPY {ProgramFolder}/ /app/
             WORKDIR /app

@@ -1,14 +1,14 @@
-using Aspire.Hosting.ApplicationModel;
+using FooBar.Hosting.Swarm;
 
-namespace Aspire.Hosting.Swarm;
+namespace Aspire.Hosting.ApplicationModel;
 
 /// <summary>
-/// A change to the Swarm service generated for a resource, applied last, after everything the model says
+/// A resource's own part of the Swarm service generated for it, applied last, after everything the model says
 /// (as <c>DockerComposeServiceCustomizationAnnotation</c> is in Aspire's Docker Compose publisher).
 /// </summary>
-/// <param name="configure">Receives the resource and its generated service.</param>
-public sealed class SwarmServiceCustomizationAnnotation(Action<IResource, SwarmService> configure) : IResourceAnnotation
+/// <param name="configure">Receives the resource's service and the stack's names for the other resources.</param>
+public sealed class SwarmServiceCustomizationAnnotation(Action<SwarmServiceContext> configure) : IResourceAnnotation
 {
-    /// <summary>Receives the resource and its generated service.</summary>
-    public Action<IResource, SwarmService> Configure { get; } = configure ?? throw new ArgumentNullException(nameof(configure));
+    /// <summary>Receives the resource's service and the stack's names for the other resources.</summary>
+    public Action<SwarmServiceContext> Configure { get; } = configure ?? throw new ArgumentNullException(nameof(configure));
 }

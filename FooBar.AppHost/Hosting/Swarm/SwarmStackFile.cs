@@ -1,6 +1,6 @@
 using YamlDotNet.Serialization;
 
-namespace Aspire.Hosting.Swarm;
+namespace FooBar.Hosting.Swarm;
 
 /// <summary>
 /// A Docker Swarm stack file (the compose format that <c>docker stack deploy</c> reads, with its <c>deploy:</c>

@@ -1,14 +1,16 @@
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.Nginx;
+using FooBar.Tests.Infrastructure;
 
 namespace FooBar.Tests;
 
 /// <summary>High availability's model, built but not started: the front doors in nginx's place, without Docker.</summary>
+[Trait(Speed.Name, Speed.Fast), LeavesNoAppHostData]
 public sealed class HighAvailabilityModelTests
 {
     [Fact]
     public async Task High_availability_runs_nginx_1_and_nginx_2_as_executables_sharing_port_8080_each_with_its_own_health_endpoint()
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(["--FooBar:HighAvailability=true"]);
+        await using var appHost = await AppHostModel.CreateAsync(["--FooBar:HighAvailability=true"]);
 
         Assert.Empty(appHost.Resources.OfType<NginxResource>());
         var doors = appHost.Resources.OfType<NginxFrontDoorResource>().ToList();
@@ -39,7 +41,7 @@ public sealed class HighAvailabilityModelTests
     [Fact]
     public async Task Each_front_door_listens_on_the_shared_address_with_reuseport_and_on_its_own_with_nginxs_environment()
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(["--FooBar:HighAvailability=true"]);
+        await using var appHost = await AppHostModel.CreateAsync(["--FooBar:HighAvailability=true"]);
         await using var app = await appHost.BuildAsync();
 
         foreach (var door in appHost.Resources.OfType<NginxFrontDoorResource>())
@@ -54,7 +56,7 @@ public sealed class HighAvailabilityModelTests
     [Fact]
     public async Task The_default_mode_keeps_one_nginx_container_on_port_8080()
     {
-        await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>();
+        await using var appHost = await AppHostModel.CreateAsync();
 
         Assert.Empty(appHost.Resources.OfType<NginxFrontDoorResource>());
         var nginx = appHost.Resources.OfType<NginxResource>().Single();
@@ -70,7 +72,7 @@ public sealed class HighAvailabilityModelTests
     {
         var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
-            await using var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(args);
+            await using var appHost = await AppHostModel.CreateAsync(args);
         });
         Assert.Contains(key, error.ToString());
     }

@@ -1,5 +1,6 @@
 using Aspire.Hosting.ApplicationModel;
-using FooBar.AppHost.Hosting;
+using FooBar.Hosting.Nginx;
+using FooBar.Hosting.Programs;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting;

@@ -1,9 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
 using Aspire.Hosting.ApplicationModel;
+using FooBar.Hosting.Programs;
 using Microsoft.Extensions.Logging;
 
-namespace FooBar.AppHost.Hosting;
+namespace FooBar.Hosting.Nginx;
 
 /// <summary>
 /// The image the front doors run, built from nginx's recipe by the AppHost before the first door starts, as Aspire

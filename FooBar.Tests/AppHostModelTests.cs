@@ -64,7 +64,7 @@ public sealed class AppHostModelTests
         var web = appHost.Resources.OfType<ProjectResource>().Single();
         await using var app = await appHost.BuildAsync();
 
-        var webEnvironment = await EnvironmentAsync(app, web);
+        var webEnvironment = await AppHostModel.EnvironmentAsync(app, web);
 
         var upstream = nginx.Annotations.OfType<NginxUpstream>().Single();
         Assert.Equal(["web"], upstream.Servers.Select(s => s.Name));
@@ -120,7 +120,7 @@ public sealed class AppHostModelTests
             (await File.ReadAllLinesAsync(upstream.ServersFile)).Where(line => line.StartsWith("server ")));
         foreach (var instance in instances)
         {
-            var environment = await EnvironmentAsync(app, instance);
+            var environment = await AppHostModel.EnvironmentAsync(app, instance);
             // Three pools of 46 fit under MySQL's 151 connections.
             Assert.Equal("46", environment["Database__MaxPoolSize"]);
             var socketFolder = Assert.Single(nginx.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == $"/run/foobar/{instance.Name}").Source!;
@@ -135,7 +135,7 @@ public sealed class AppHostModelTests
         await using var appHost = await AppHostModel.CreateAsync();
         await using var app = await appHost.BuildAsync();
 
-        var mysql = await EnvironmentAsync(app, appHost.Resources.OfType<MySqlServerResource>().Single());
+        var mysql = await AppHostModel.EnvironmentAsync(app, appHost.Resources.OfType<MySqlServerResource>().Single());
 
         // The official image's contract: no root@'%'. Root's one network login, for this host, is made on each start.
         Assert.Equal("localhost", mysql["MYSQL_ROOT_HOST"]);
@@ -186,8 +186,8 @@ public sealed class AppHostModelTests
     {
         await using var appHost = await AppHostModel.CreateAsync(args);
         await using var app = await appHost.BuildAsync();
-        var nginx = await EnvironmentAsync(app, appHost.Resources.OfType<NginxResource>().Single());
-        var web = await EnvironmentAsync(app, appHost.Resources.OfType<ProjectResource>().Single());
+        var nginx = await AppHostModel.EnvironmentAsync(app, appHost.Resources.OfType<NginxResource>().Single());
+        var web = await AppHostModel.EnvironmentAsync(app, appHost.Resources.OfType<ProjectResource>().Single());
 
         Assert.Equal(environment, web["ASPNETCORE_ENVIRONMENT"]);
         Assert.Equal(accessLog, nginx["NGINX_ACCESS_LOG"]);
@@ -205,21 +205,9 @@ public sealed class AppHostModelTests
     [InlineData(new[] { "--FooBar:WebInstances=17" }, "FooBar:WebInstances")]
     public async Task An_unknown_profile_a_ratio_outside_0_to_1_or_a_web_instance_count_outside_1_to_16_stops_the_AppHost(string[] args, string key)
     {
-        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
-        {
-            await using var appHost = await AppHostModel.CreateAsync(args);
-        });
-        Assert.Contains(key, error.ToString());
+        Assert.Contains(key, await AppHostModel.StartupErrorAsync(args));
     }
 
-    // A resource's environment as the publisher would write it: endpoint references stay expressions.
-    private static async Task<Dictionary<string, string>> EnvironmentAsync(DistributedApplication app, IResource resource)
-    {
-        var publishing = new DistributedApplicationExecutionContext(
-            new DistributedApplicationExecutionContextOptions(DistributedApplicationOperation.Publish) { Services = app.Services });
-        var configuration = await ExecutionConfigurationBuilder.Create(resource).WithEnvironmentVariablesConfig().BuildAsync(publishing);
-        return configuration.EnvironmentVariables.ToDictionary();
-    }
 
     private static IEnumerable<string> WaitsFor(IResource resource) =>
         resource.Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name);

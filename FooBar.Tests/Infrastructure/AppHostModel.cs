@@ -19,6 +19,25 @@ public static class AppHostModel
         return appHost;
     }
 
+    /// <summary>What stops the AppHost from building its model with <paramref name="args"/> (a setting out of range), as text.</summary>
+    public static async Task<string> StartupErrorAsync(params string[] args)
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var appHost = await CreateAsync(args);
+        });
+        return error.ToString();
+    }
+
+    /// <summary>A resource's environment as the publisher would write it: endpoint references stay expressions.</summary>
+    public static async Task<Dictionary<string, string>> EnvironmentAsync(DistributedApplication app, IResource resource)
+    {
+        var publishing = new DistributedApplicationExecutionContext(
+            new DistributedApplicationExecutionContextOptions(DistributedApplicationOperation.Publish) { Services = app.Services });
+        var configuration = await ExecutionConfigurationBuilder.Create(resource).WithEnvironmentVariablesConfig().BuildAsync(publishing);
+        return configuration.EnvironmentVariables.ToDictionary();
+    }
+
     /// <summary>
     /// Run calls the eventing subscribers first, before any start-up hook and before the host (DCP) starts: this one stops
     /// the application there, and Run returns as after any requested stop.

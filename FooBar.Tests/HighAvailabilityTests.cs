@@ -45,16 +45,7 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
         await BothDoorsRunningAsync();
         await using var load = SteadyLoad.Start(stack);
         await Task.Delay(TimeSpan.FromSeconds(2));
-        await stack.App.ExecuteCommandAsync("nginx-1", KnownResourceCommands.StopCommand);
-        try
-        {
-            await Task.Delay(TimeSpan.FromSeconds(5));
-        }
-        finally
-        {
-            await stack.App.ExecuteCommandAsync("nginx-1", KnownResourceCommands.StartCommand);
-        }
-        await stack.App.ResourceNotifications.WaitForResourceHealthyAsync("nginx-1").WaitAsync(TimeSpan.FromMinutes(1));
+        await stack.App.StopForAsync("nginx-1", TimeSpan.FromSeconds(5));
         await Task.Delay(TimeSpan.FromSeconds(2));
         var requests = await load.StopAsync();
 

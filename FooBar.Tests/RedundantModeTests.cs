@@ -34,16 +34,7 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
     {
         await using var load = SteadyLoad.Start(stack);
         await Task.Delay(TimeSpan.FromSeconds(2));
-        await stack.App.ExecuteCommandAsync("web-2", KnownResourceCommands.StopCommand);
-        try
-        {
-            await Task.Delay(TimeSpan.FromSeconds(5));
-        }
-        finally
-        {
-            await stack.App.ExecuteCommandAsync("web-2", KnownResourceCommands.StartCommand);
-        }
-        await stack.App.ResourceNotifications.WaitForResourceHealthyAsync("web-2").WaitAsync(TimeSpan.FromMinutes(2));
+        await stack.App.StopForAsync("web-2", TimeSpan.FromSeconds(5));
         await Task.Delay(TimeSpan.FromSeconds(2));
         var requests = await load.StopAsync();
 

@@ -24,6 +24,24 @@ public static class DistributedApplicationExtensions
     }
 
     /// <summary>
+    /// Stops a resource with its Stop command, leaves it stopped for <paramref name="downFor"/>, starts it again (also when
+    /// the wait fails) and waits until it is healthy: a planned outage, as a person would cause one.
+    /// </summary>
+    public static async Task StopForAsync(this DistributedApplication app, string resourceName, TimeSpan downFor)
+    {
+        await app.ExecuteCommandAsync(resourceName, KnownResourceCommands.StopCommand);
+        try
+        {
+            await Task.Delay(downFor);
+        }
+        finally
+        {
+            await app.ExecuteCommandAsync(resourceName, KnownResourceCommands.StartCommand);
+        }
+        await app.ResourceNotifications.WaitForResourceHealthyAsync(resourceName).WaitAsync(TimeSpan.FromMinutes(2));
+    }
+
+    /// <summary>
     /// The name of a container resource's current container. DCP keeps the name when a stop and start makes a new
     /// container; the snapshot's <c>container.id</c> may still name the old one.
     /// </summary>

@@ -35,10 +35,11 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
         // Docker publishes node i on 127.0.0.(10 + i) only, all at the same port: one Port for MySqlConnector's three hosts.
         var port = stack.App.GetEndpoint("mysql-1", "tcp").Port;
         Assert.Equal(Nodes.Select((_, i) => $"127.0.0.{11 + i}:{port}"), published);
-        // The dashboard's view of the cluster.
+        // The dashboard's view of the cluster, refreshed as the nodes' health changes.
         var cluster = await stack.App.ResourceNotifications.WaitForResourceAsync("mysql",
-            e => e.Snapshot.Properties.Any(p => p.Name == "cluster.size" && Equals(p.Value, "3"))).WaitAsync(TimeSpan.FromMinutes(1));
-        Assert.Equal("3 of 3", cluster.Snapshot.Properties.Single(p => p.Name == "cluster.synced").Value);
+            e => Property(e.Snapshot, "cluster.synced") == "3 of 3").WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal("3", Property(cluster.Snapshot, "cluster.size"));
+        Assert.Equal("mysql-1 Synced, mysql-2 Synced, mysql-3 Synced", Property(cluster.Snapshot, "cluster.nodes"));
         Assert.Equal(HealthStatus.Healthy, cluster.Snapshot.HealthStatus);
 
         // Three instances started together and migrated through one node under GET_LOCK: each script applied once, none failed.
@@ -162,6 +163,9 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
 
     private static async Task<string?> StatusAsync(MySqlConnection db, string name) =>
         await db.ScalarAsync<string>($"SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '{name.ToUpperInvariant()}'");
+
+    private static string? Property(CustomResourceSnapshot snapshot, string name) =>
+        snapshot.Properties.SingleOrDefault(p => p.Name == name)?.Value?.ToString();
 
     private static double Slowest(IEnumerable<SteadyLoad.Request> requests) =>
         requests.Select(r => r.Latency.TotalMilliseconds).DefaultIfEmpty(0).Max();

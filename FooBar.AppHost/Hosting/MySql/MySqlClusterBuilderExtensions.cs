@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Eventing;
 using FooBar.Hosting.MySql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -210,6 +211,15 @@ public static class MySqlClusterBuilderExtensions
                 await MySqlBuilderExtensions.CreateDatabasesAsync(cluster, await root.GetValueAsync(ct), logger, ct);
                 logger.LogInformation("Made on {Node}, which replicates them to every node", node.Name);
                 _made = true;
+
+                // The cluster is no container of DCP's, which would announce its connection strings and its children's:
+                // their health checks query with them from now on.
+                var eventing = services.GetRequiredService<IDistributedApplicationEventing>();
+                var databases = ((IMySqlServerResource)cluster).DatabaseResources;
+                foreach (var resource in databases.SelectMany(d => d.Users.Prepend<IResource>(d)).Prepend(cluster))
+                {
+                    await eventing.PublishAsync(new ConnectionStringAvailableEvent(resource, services), ct);
+                }
             }
             finally
             {

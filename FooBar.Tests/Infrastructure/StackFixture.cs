@@ -106,7 +106,7 @@ public class StackFixture : IAsyncLifetime, ISite
         }
         foreach (var volume in _dataVolumes)
         {
-            await DockerEngine.RemoveVolumeAsync(volume);
+            await DockerEngine.RemoveVolumeWhenFreeAsync(volume);
         }
     }
 

@@ -5,8 +5,9 @@ namespace FooBar.AppHost;
 /// <summary>
 /// Whether the stack runs with no single point of failure but the machine, from configuration key
 /// <c>FooBar:HighAvailability</c> (<c>scripts/run.sh --ha</c> sets it): nginx as <see cref="FrontDoors"/> front doors on
-/// the site's one address (<c>FooBar:FrontDoors</c>, 2 by default), and the app as several instances
-/// (<see cref="WebInstances"/>: at least 2, 3 unless <c>FooBar:WebInstances</c> says otherwise). Off, every tier is
+/// the site's one address (<c>FooBar:FrontDoors</c>, 2 by default), the app as several instances
+/// (<see cref="WebInstances"/>: at least 2, 3 unless <c>FooBar:WebInstances</c> says otherwise), and MySQL as a cluster
+/// of <see cref="DatabaseNodes"/> nodes that each hold every acknowledged write. Off, every tier is
 /// one, or the app's instances alone are several (the redundant mode).
 /// </summary>
 internal sealed record HighAvailability(bool Enabled, int FrontDoors)
@@ -18,7 +19,8 @@ internal sealed record HighAvailability(bool Enabled, int FrontDoors)
     public const int FewestWebInstances = 2;
     public const int DefaultWebInstances = 3;
 
-    // The database tier's switch (a MariaDB Galera cluster of three nodes) goes here beside the front doors.
+    /// <summary>With high availability, MySQL is a Galera cluster of this many nodes (mysql-1 … mysql-3): any one may fail.</summary>
+    public const int DatabaseNodes = 3;
 
     public static HighAvailability From(IConfiguration configuration)
     {

@@ -8,11 +8,11 @@ var profile = StackProfile.From(builder.Configuration);
 // High availability (FooBar:HighAvailability): no single point of failure in the stack, only the machine.
 var highAvailability = HighAvailability.From(builder.Configuration);
 
-// MySQL: stores and returns the data.
-var mysql = builder.AddMySql("mysql")
-    .WithImageFromConfiguration()
-    .WithDataVolume();
-var database = mysql.AddDatabase("foobardb");
+// MySQL: stores and returns the data. With high availability, a Galera cluster (mysql-1 … mysql-3) whose nodes each
+// hold every acknowledged write; the app is given every node, and moves to another when one fails.
+var database = highAvailability.Enabled
+    ? builder.AddMySqlCluster("mysql", HighAvailability.DatabaseNodes).AddDatabase("foobardb")
+    : builder.AddMySql("mysql").WithImageFromConfiguration().WithDataVolume().AddDatabase("foobardb");
 // The app's own login: rights on foobardb only. Root's password stays with the mysql resource.
 var webLogin = database.AddUser("foobardb-web", userName: "foobar_web");
 

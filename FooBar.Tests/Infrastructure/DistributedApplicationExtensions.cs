@@ -6,14 +6,17 @@ namespace FooBar.Tests.Infrastructure;
 public static class DistributedApplicationExtensions
 {
     /// <summary>
-    /// The connection string of a MySQL resource, pointed at 127.0.0.1: test traffic goes to loopback only,
-    /// never to whatever "localhost" might resolve to.
+    /// The connection string of a MySQL resource, its "localhost" pointed at 127.0.0.1: test traffic goes to loopback
+    /// only, never to whatever "localhost" might resolve to. A cluster's nodes keep their own loopback addresses.
     /// </summary>
     public static async Task<MySqlConnectionStringBuilder> GetLoopbackMySqlConnectionStringAsync(this DistributedApplication app, string resourceName)
     {
         var connectionString = await app.GetConnectionStringAsync(resourceName)
             ?? throw new InvalidOperationException($"The {resourceName} resource has no connection string.");
-        return new MySqlConnectionStringBuilder(connectionString) { Server = "127.0.0.1" };
+        var builder = new MySqlConnectionStringBuilder(connectionString);
+        builder.Server = string.Join(',', builder.Server.Split(',')
+            .Select(host => host.Trim().Equals("localhost", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1" : host.Trim()));
+        return builder;
     }
 
     /// <summary>Runs one of a resource's commands (stop, start, restart, or its own) and fails the test if it fails.</summary>

@@ -27,6 +27,14 @@ public static class DockerEngine
 
     public static Task RemoveVolumeAsync(string name) => RunAsync("volume", "rm", "--force", name);
 
+    /// <summary>
+    /// Removes a volume once no container uses it: DCP may still be removing a container that a stop and start (or a kill
+    /// and start) replaced when it reports its clean-up done.
+    /// </summary>
+    public static Task RemoveVolumeWhenFreeAsync(string name) =>
+        Poll.UntilAsync(async () => (await DockerCli.RunAsync(["volume", "rm", "--force", name], CancellationToken.None)).ExitCode == 0,
+            $"the volume {name} removed", TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1));
+
     /// <summary>Sends SIGKILL to a container, as a crash or a power cut would end it: no clean shutdown.</summary>
     public static Task KillContainerAsync(string container) => RunAsync("kill", container);
 

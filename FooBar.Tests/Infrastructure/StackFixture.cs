@@ -11,6 +11,7 @@ public class StackFixture : IAsyncLifetime, ISite
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(5);
 
     private DistributedApplication? _app;
+    private IReadOnlyList<string> _dataVolumes = [];
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The stack has not started.");
 
@@ -46,13 +47,14 @@ public class StackFixture : IAsyncLifetime, ISite
             startup.Token);
 
         appHost.ConfigureForTests();
-        appHost.UseThrowawayMySqlData(DataVolumeName);
+        _dataVolumes = appHost.UseThrowawayMySqlData(DataVolumeName);
         foreach (var web in appHost.Resources.OfType<ProjectResource>().ToList())
         {
             appHost.CreateResourceBuilder(web).WithEnvironment("ASPNETCORE_ENVIRONMENT", "Production");
         }
 
         _app = await appHost.BuildAsync(startup.Token);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             await _app.StartAsync(startup.Token);
@@ -63,6 +65,7 @@ public class StackFixture : IAsyncLifetime, ISite
             {
                 await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource.Name, startup.Token);
             }
+            StartupTime = clock.Elapsed;
         }
         catch (Exception ex)
         {
@@ -81,12 +84,15 @@ public class StackFixture : IAsyncLifetime, ISite
     /// <summary>The resource whose <c>http</c> endpoint is the site: nginx, or a front door (all share that address).</summary>
     protected virtual string SiteResource => "nginx";
 
+    /// <summary>How long the stack took from its start until every resource was healthy.</summary>
+    public TimeSpan StartupTime { get; private set; }
+
     /// <summary>Arguments for the AppHost, such as its profile.</summary>
     protected virtual string[] AppHostArgs => [];
 
     /// <summary>
-    /// A volume of this fixture's own for MySQL's data, removed at the end; null for none, in which case the
-    /// data lives only as long as the container.
+    /// A volume of this fixture's own for MySQL's data (the name the volumes of a cluster's nodes start with), removed at
+    /// the end; null for none, in which case the data lives only as long as the container.
     /// </summary>
     protected virtual string? DataVolumeName => null;
 
@@ -98,9 +104,9 @@ public class StackFixture : IAsyncLifetime, ISite
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
-        if (DataVolumeName is { } volume)
+        foreach (var volume in _dataVolumes)
         {
-            await DockerEngine.RemoveVolumeAsync(volume);
+            await DockerEngine.RemoveVolumeWhenFreeAsync(volume);
         }
     }
 
@@ -177,8 +183,8 @@ public sealed class RedundantCollection : ICollectionFixture<RedundantStackFixtu
 }
 
 /// <summary>
-/// High availability (FooBar:HighAvailability): two front doors, nginx-1 and nginx-2, on one address, and three instances
-/// of the app; on a stack of its own, because its tests stop and kill the doors.
+/// High availability (FooBar:HighAvailability): two front doors, nginx-1 and nginx-2, on one address, three instances
+/// of the app and MySQL's cluster (its nodes without volumes); on a stack of its own, because its tests stop and kill the doors.
 /// </summary>
 public sealed class HighAvailabilityStackFixture : StackFixture
 {
@@ -191,4 +197,24 @@ public sealed class HighAvailabilityStackFixture : StackFixture
 public sealed class HighAvailabilityCollection : ICollectionFixture<HighAvailabilityStackFixture>
 {
     public const string Name = "high availability";
+}
+
+/// <summary>
+/// High availability's database tier (FooBar:HighAvailability): MySQL as a Galera cluster of three nodes, mysql-1 … mysql-3,
+/// each in a volume of this fixture's own, and three instances of the app; on a stack of its own, because its tests stop
+/// and kill the nodes.
+/// </summary>
+public sealed class DatabaseClusterStackFixture : StackFixture
+{
+    protected override string[] AppHostArgs { get; } = ["--FooBar:HighAvailability=true", "--FooBar:Profile=Production"];
+
+    protected override string? DataVolumeName { get; } = $"foobar-tests-{Guid.NewGuid():N}";
+
+    protected override string SiteResource => "nginx-1";
+}
+
+[CollectionDefinition(Name)]
+public sealed class DatabaseClusterCollection : ICollectionFixture<DatabaseClusterStackFixture>
+{
+    public const string Name = "database cluster";
 }

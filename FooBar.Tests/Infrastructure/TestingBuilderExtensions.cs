@@ -45,21 +45,35 @@ public static class TestingBuilderExtensions
     }
 
     /// <summary>
-    /// The AppHost keeps MySQL's data in a named volume, shared with a developer's own runs; the tests must neither
-    /// see nor change that data, nor leave a volume behind. MySQL starts empty: in a volume of the test's own
-    /// (<paramref name="volumeName"/>, which the test removes), or in none, its data living as long as the container.
+    /// The AppHost keeps MySQL's data in named volumes (the server's, or each cluster node's), shared with a developer's own
+    /// runs; the tests must neither see nor change that data, nor leave a volume behind. MySQL starts empty: in volumes
+    /// of the test's own, named from <paramref name="volumeName"/> (the server's is that name, node N's that name and
+    /// "-mysql-N"), or in none, its data living as long as the container. Returns the volumes, which the test removes.
     /// </summary>
-    public static IDistributedApplicationTestingBuilder UseThrowawayMySqlData(this IDistributedApplicationTestingBuilder builder, string? volumeName)
+    public static IReadOnlyList<string> UseThrowawayMySqlData(this IDistributedApplicationTestingBuilder builder, string? volumeName)
     {
-        var mysql = builder.Resources.OfType<MySqlServerResource>().Single();
-        foreach (var volume in mysql.Annotations.OfType<ContainerMountAnnotation>().Where(m => m.Type == ContainerMountType.Volume).ToList())
+        var volumes = new List<string>();
+        foreach (var mysql in builder.Resources.OfType<ContainerResource>().Where(r => r is MySqlServerResource or MySqlClusterNodeResource))
         {
-            mysql.Annotations.Remove(volume);
+            foreach (var volume in mysql.Annotations.OfType<ContainerMountAnnotation>().Where(m => m.Type == ContainerMountType.Volume).ToList())
+            {
+                mysql.Annotations.Remove(volume);
+            }
         }
-        if (volumeName is not null)
+        if (volumeName is null)
         {
-            builder.CreateResourceBuilder(mysql).WithDataVolume(volumeName);
+            return volumes;
         }
-        return builder;
+        foreach (var server in builder.Resources.OfType<MySqlServerResource>())
+        {
+            builder.CreateResourceBuilder(server).WithDataVolume(volumeName);
+            volumes.Add(volumeName);
+        }
+        foreach (var cluster in builder.Resources.OfType<MySqlClusterResource>())
+        {
+            builder.CreateResourceBuilder(cluster).WithDataVolumes(volumeName);
+            volumes.AddRange(cluster.Nodes.Select(node => $"{volumeName}-{node.Name}"));
+        }
+        return volumes;
     }
 }

@@ -32,7 +32,8 @@ public sealed class DatabaseMigrator(MySqlDataSource dataSource, IDataProtection
             ) ENGINE = InnoDB
             """, cancellationToken);
 
-        // Two instances starting together must not both apply the same script.
+        // Two instances starting together must not both apply the same script. On a Galera cluster the lock is the node's
+        // own (MariaDB 10.11.19 grants it there), and every instance migrates through the same node: the first that answers.
         if (Convert.ToInt32(await ScalarAsync(connection, $"SELECT GET_LOCK('foobar.migrations', {LockTimeoutSeconds})", cancellationToken)) != 1)
         {
             throw new InvalidOperationException($"Another instance held the migration lock for {LockTimeoutSeconds} s; start-up stopped.");

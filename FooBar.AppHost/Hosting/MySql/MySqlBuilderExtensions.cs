@@ -54,25 +54,8 @@ public static class MySqlBuilderExtensions
 
         // Databases beyond MYSQL_DATABASE's one, and their users, are created once the server accepts queries.
         builder.Eventing.Subscribe<ResourceReadyEvent>(server, async (@event, ct) =>
-        {
-            var logger = @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server);
-
-            await using var connection = new MySqlConnection(await server.ConnectionStringExpression.GetValueAsync(ct));
-            await connection.OpenAsync(ct);
-            // Apps run on this host, as the AppHost does: their logins are for the address its connections arrive from.
-            var thisHost = (string)(await ScalarAsync(connection, "SELECT SUBSTRING_INDEX(USER(), '@', -1)", ct))!;
-            foreach (var database in server.DatabaseResources)
-            {
-                await ExecuteAsync(connection, $"CREATE DATABASE IF NOT EXISTS {QuoteIdentifier(database.DatabaseName)}", ct);
-                logger.LogInformation("Database {Database} is ready", database.DatabaseName);
-
-                foreach (var user in database.Users)
-                {
-                    await CreateUserAsync(connection, user, thisHost, ct);
-                    logger.LogInformation("User {User} may use database {Database}, from {Host} (this host) only", user.UserName, database.DatabaseName, thisHost);
-                }
-            }
-        });
+            await CreateDatabasesAsync(server, await server.ConnectionStringExpression.GetValueAsync(ct),
+                @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(server), ct));
 
         // Root's network login follows this host's address, which each run's Docker network sets anew.
         builder.Eventing.Subscribe<BeforeStartEvent>((@event, _) =>
@@ -108,13 +91,18 @@ public static class MySqlBuilderExtensions
             });
     }
 
-    /// <summary>Adds a database, created on the server when the server is ready, and healthy once it can be queried.</summary>
-    /// <param name="builder">The server's resource builder.</param>
+    /// <summary>
+    /// Adds a database, created on the server when the server is ready (on a cluster: on its first synced node, once,
+    /// and replicated to the others), and healthy once it can be queried.
+    /// </summary>
+    /// <typeparam name="T">A server or a cluster.</typeparam>
+    /// <param name="builder">The server's or cluster's resource builder.</param>
     /// <param name="name">The resource's name, also its connection string's name.</param>
     /// <param name="databaseName">The database's name on the server; <paramref name="name"/> when null.</param>
     /// <returns>The database's resource builder.</returns>
-    public static IResourceBuilder<MySqlDatabaseResource> AddDatabase(this IResourceBuilder<MySqlServerResource> builder,
+    public static IResourceBuilder<MySqlDatabaseResource> AddDatabase<T>(this IResourceBuilder<T> builder,
         [ResourceName] string name, string? databaseName = null)
+        where T : IMySqlServerResource
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -204,6 +192,29 @@ public static class MySqlBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(source);
         return builder.WithContainerFiles(InitDirectory, Path.GetFullPath(source, builder.ApplicationBuilder.AppHostDirectory));
+    }
+
+    /// <summary>
+    /// Creates <paramref name="server"/>'s databases and their logins, logged in as root with <paramref name="rootConnectionString"/>;
+    /// every statement is idempotent.
+    /// </summary>
+    internal static async Task CreateDatabasesAsync(IMySqlServerResource server, string? rootConnectionString, ILogger logger, CancellationToken ct)
+    {
+        await using var connection = new MySqlConnection(rootConnectionString);
+        await connection.OpenAsync(ct);
+        // Apps run on this host, as the AppHost does: their logins are for the address its connections arrive from.
+        var thisHost = (string)(await ScalarAsync(connection, "SELECT SUBSTRING_INDEX(USER(), '@', -1)", ct))!;
+        foreach (var database in server.DatabaseResources)
+        {
+            await ExecuteAsync(connection, $"CREATE DATABASE IF NOT EXISTS {QuoteIdentifier(database.DatabaseName)}", ct);
+            logger.LogInformation("Database {Database} is ready", database.DatabaseName);
+
+            foreach (var user in database.Users)
+            {
+                await CreateUserAsync(connection, user, thisHost, ct);
+                logger.LogInformation("User {User} may use database {Database}, from {Host} (this host) only", user.UserName, database.DatabaseName, thisHost);
+            }
+        }
     }
 
     // Healthy once a query succeeds with the resource's own connection string, so that WaitFor means

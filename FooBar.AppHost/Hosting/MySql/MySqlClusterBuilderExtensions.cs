@@ -1,9 +1,11 @@
-using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Eventing;
 using FooBar.Hosting.MySql;
-using FooBar.Hosting.Programs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
 
@@ -16,25 +18,42 @@ public static class MySqlClusterBuilderExtensions
     private const string DataDirectory = "/var/lib/mysql";
     // Every Galera-capable image here is the local build; the official mysql image has no Galera.
     private const string ImageConfigurationKey = "ContainerImages:mysql";
+    // Node i is published on 127.0.0.(10 + i): loopback addresses that nothing else here uses.
+    private const int FirstHostAddress = 11;
 
     /// <summary>Adds a cluster of <paramref name="nodes"/> Galera nodes, <c>{name}-1</c> … <c>{name}-N</c>.</summary>
     /// <remarks>
+    /// <para>
     /// The nodes start together and decide among themselves: on empty volumes the first bootstraps a new cluster (and
     /// alone sets root's password) and the others join it by state transfer; a node killed or stopped rejoins by itself;
     /// after all stopped or were killed they form the cluster again with their volumes. A node never waits for another
     /// in the AppHost (no <c>WaitFor</c> between nodes): a new cluster's first node waits until every node answers.
+    /// </para>
+    /// <para>
+    /// Node i is published on the loopback address 127.0.0.(10 + i), every node on the same port, because a client names
+    /// its hosts with one port (<c>Server=a,b,c;Port=p</c>). The cluster's databases and logins are made once, on the
+    /// first node to be synced, and reach the others by replication.
+    /// </para>
     /// </remarks>
     /// <param name="builder">The AppHost's builder.</param>
     /// <param name="name">The cluster's name, and its nodes' prefix.</param>
     /// <param name="nodes">How many nodes: three or more, an odd number, so that a majority survives one node's loss.</param>
     /// <param name="password">Root's password; generated and kept in the AppHost's user secrets when null.</param>
+    /// <param name="port">The port every node is published on; one free on every node's address when null.</param>
     /// <returns>The cluster's resource builder.</returns>
+    /// <example>
+    /// Three nodes, one database on them all, and an app that moves to another node when one fails:
+    /// <code lang="csharp">
+    /// var database = builder.AddMySqlCluster("mysql").AddDatabase("appdb");
+    /// builder.AddProject&lt;Projects.App&gt;("app").WithReference(database).WaitFor(database);
+    /// </code>
+    /// </example>
     public static IResourceBuilder<MySqlClusterResource> AddMySqlCluster(this IDistributedApplicationBuilder builder,
-        [ResourceName] string name, int nodes = 3, IResourceBuilder<ParameterResource>? password = null)
+        [ResourceName] string name, int nodes = 3, IResourceBuilder<ParameterResource>? password = null, int? port = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(name);
-        if (nodes < 3 || nodes % 2 == 0)
+        if (nodes < 3 || nodes % 2 == 0 || nodes > 255 - FirstHostAddress)
         {
             throw new ArgumentOutOfRangeException(nameof(nodes), nodes, "A Galera cluster keeps a majority through one node's loss with 3, 5, 7 … nodes.");
         }
@@ -44,32 +63,42 @@ public static class MySqlClusterBuilderExtensions
         var passwordParameter = password?.Resource
             ?? ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false);
         var cluster = new MySqlClusterResource(name, passwordParameter);
-        var clusterBuilder = builder.AddResource(cluster).ExcludeFromManifest();
+        var status = new MySqlClusterStatus(cluster);
+        var healthCheckKey = $"{name}_synced";
+        builder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlClusterHealthCheck>(healthCheckKey, status);
+        var clusterBuilder = builder.AddResource(cluster).WithHealthCheck(healthCheckKey).ExcludeFromManifest();
 
-        // Each node's container by its DCP name, which docker exec takes; known once the node runs.
-        var containers = new ConcurrentDictionary<string, string>();
         builder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
         {
+            ShareOnePort(cluster);
             var notifications = @event.Services.GetRequiredService<ResourceNotificationService>();
             var stopping = @event.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-            _ = Task.Run(() => WatchContainersAsync(cluster, containers, notifications, stopping), stopping);
+            _ = Task.Run(() => status.WatchAsync(notifications, stopping), stopping);
             return Task.CompletedTask;
         });
 
+        var databases = new ClusterDatabases(cluster, status);
         for (var i = 1; i <= nodes; i++)
         {
-            var node = new MySqlClusterNodeResource($"{name}-{i}", cluster);
+            var node = new MySqlClusterNodeResource($"{name}-{i}", cluster, $"127.0.0.{FirstHostAddress - 1 + i}");
             cluster.AddNode(node);
-            var healthCheckKey = $"{node.Name}_ready";
-            builder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlClusterNodeReadyCheck>(healthCheckKey,
-                new Func<string?>(() => containers.TryGetValue(node.Name, out var container) ? container : null));
+            var nodeHealthCheckKey = $"{node.Name}_ready";
+            builder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlClusterNodeReadyCheck>(nodeHealthCheckKey,
+                new Func<string?>(() => status.ContainerOf(node)));
 
             builder.AddResource(node)
                 .WithImage(image)
                 .WithImageRegistry(null)
+                // Published straight to its own loopback address: no proxy of Aspire's between the app and its queries.
                 .WithEndpoint(targetPort: 3306, name: MySqlClusterNodeResource.PrimaryEndpointName, isProxied: false)
+                .WithEndpoint(MySqlClusterNodeResource.PrimaryEndpointName, endpoint =>
+                {
+                    endpoint.TargetHost = node.HostAddress;
+                    // Set even when null: unset, a port of an endpoint without a proxy reads as its target port, 3306.
+                    endpoint.Port = port;
+                })
                 .WithVolume(VolumeNameGenerator.Generate(builder.CreateResourceBuilder(node), "data"), DataDirectory)
-                .WithHealthCheck(healthCheckKey)
+                .WithHealthCheck(nodeHealthCheckKey)
                 // A published stack's orchestrator runs the same check in the container.
                 .WithAnnotation(new ContainerHealthCheckAnnotation(["CMD", "node-ready"]))
                 .WithEnvironment(context =>
@@ -81,26 +110,121 @@ public static class MySqlClusterBuilderExtensions
                     context.EnvironmentVariables["GALERA_NODE_ADDRESS"] = node.Name;
                     context.EnvironmentVariables["GALERA_CLUSTER_NAME"] = cluster.Name;
                 })
-                .WithParentRelationship(clusterBuilder);
+                .WithParentRelationship(clusterBuilder)
+                .OnResourceReady((node, @event, ct) => databases.MakeOnceAsync(node, @event.Services, ct));
         }
         return clusterBuilder;
     }
 
-    private static async Task WatchContainersAsync(MySqlClusterResource cluster, ConcurrentDictionary<string, string> containers,
-        ResourceNotificationService notifications, CancellationToken stopping)
+    /// <summary>
+    /// Names the nodes' data volumes <c>{prefix}-{node}</c> instead of the names made from the AppHost's and the nodes' names
+    /// (every node has a data volume: a node rejoins by IST, and a stopped cluster starts again, from what it holds).
+    /// </summary>
+    /// <param name="builder">The cluster's resource builder.</param>
+    /// <param name="prefix">The start of the volumes' names; the default names when null.</param>
+    /// <returns>The cluster's resource builder.</returns>
+    public static IResourceBuilder<MySqlClusterResource> WithDataVolumes(this IResourceBuilder<MySqlClusterResource> builder, string? prefix = null)
     {
-        try
+        ArgumentNullException.ThrowIfNull(builder);
+        foreach (var node in builder.Resource.Nodes)
         {
-            await foreach (var update in notifications.WatchAsync(stopping))
+            foreach (var volume in node.Annotations.OfType<ContainerMountAnnotation>().Where(m => m.Target == DataDirectory).ToList())
             {
-                if (update.Resource is MySqlClusterNodeResource node && node.Parent == cluster)
+                node.Annotations.Remove(volume);
+            }
+            var nodeBuilder = builder.ApplicationBuilder.CreateResourceBuilder(node);
+            nodeBuilder.WithVolume(prefix is null ? VolumeNameGenerator.Generate(nodeBuilder, "data") : $"{prefix}-{node.Name}", DataDirectory);
+        }
+        return builder;
+    }
+
+    // Every node on one port, each on its own address: the one their endpoints were given, or one free on all of their addresses now.
+    internal static void ShareOnePort(MySqlClusterResource cluster)
+    {
+        var endpoints = cluster.Nodes
+            .Select(node => node.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == MySqlClusterNodeResource.PrimaryEndpointName))
+            .ToList();
+        var given = endpoints.Select(e => e.Port).Distinct().ToList();
+        var shared = given is [{ } same] ? same : FreePortOnAll(cluster.Nodes.Select(node => IPAddress.Parse(node.HostAddress)).ToList());
+        foreach (var endpoint in endpoints)
+        {
+            endpoint.Port = shared;
+        }
+    }
+
+    // A port no one listens on at any of the addresses, as the system picks one for the first.
+    private static int FreePortOnAll(IReadOnlyList<IPAddress> addresses)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var listeners = new List<TcpListener>();
+            try
+            {
+                var first = new TcpListener(addresses[0], 0);
+                listeners.Add(first);
+                first.Start();
+                var port = ((IPEndPoint)first.LocalEndpoint).Port;
+                foreach (var address in addresses.Skip(1))
                 {
-                    containers[node.Name] = update.ResourceId;
+                    var other = new TcpListener(address, port);
+                    listeners.Add(other);
+                    other.Start();
+                }
+                return port;
+            }
+            catch (SocketException) when (attempt < 20)
+            {
+            }
+            finally
+            {
+                foreach (var listener in listeners)
+                {
+                    listener.Stop();
                 }
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+    }
+
+    // The cluster's databases and logins, made once per run of the AppHost on the first node that is synced: Galera
+    // replicates them, root's login for this host included, to every other node.
+    private sealed class ClusterDatabases(MySqlClusterResource cluster, MySqlClusterStatus status)
+    {
+        private readonly SemaphoreSlim _making = new(1, 1);
+        private bool _made;
+
+        public async Task MakeOnceAsync(MySqlClusterNodeResource node, IServiceProvider services, CancellationToken ct)
         {
+            await _making.WaitAsync(ct);
+            try
+            {
+                if (_made || status.ContainerOf(node) is not { } container)
+                {
+                    return;
+                }
+                var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(cluster);
+                var notifications = services.GetRequiredService<ResourceNotificationService>();
+                if (!await MySqlRootLogin.GrantAsync(node, cluster.PasswordParameter, container, notifications, logger, ct))
+                {
+                    return;
+                }
+                var root = MySqlClusterResource.BuildConnectionString([node], MySqlServerResource.RootUserName, cluster.PasswordParameter);
+                await MySqlBuilderExtensions.CreateDatabasesAsync(cluster, await root.GetValueAsync(ct), logger, ct);
+                logger.LogInformation("Made on {Node}, which replicates them to every node", node.Name);
+                _made = true;
+
+                // The cluster is no container of DCP's, which would announce its connection strings and its children's:
+                // their health checks query with them from now on.
+                var eventing = services.GetRequiredService<IDistributedApplicationEventing>();
+                var databases = ((IMySqlServerResource)cluster).DatabaseResources;
+                foreach (var resource in databases.SelectMany(d => d.Users.Prepend<IResource>(d)).Prepend(cluster))
+                {
+                    await eventing.PublishAsync(new ConnectionStringAvailableEvent(resource, services), ct);
+                }
+            }
+            finally
+            {
+                _making.Release();
+            }
         }
     }
 }

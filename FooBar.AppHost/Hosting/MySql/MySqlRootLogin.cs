@@ -51,7 +51,7 @@ internal static class MySqlRootLogin
                 if (running && !wasRunning)
                 {
                     // By name: DCP keeps it across a stop and start, while the snapshot's container.id may still be the old one's.
-                    await GrantAsync(server, update.ResourceId, notifications, logger, stopping);
+                    await GrantAsync(server, server.PasswordParameter, update.ResourceId, notifications, logger, stopping);
                 }
                 wasRunning = running;
             }
@@ -61,11 +61,15 @@ internal static class MySqlRootLogin
         }
     }
 
-    private static async Task GrantAsync(MySqlServerResource server, string container, ResourceNotificationService notifications,
-        ILogger logger, CancellationToken stopping)
+    /// <summary>
+    /// Gives root its login from this host on <paramref name="server"/>'s <paramref name="container"/> (a server, or a node
+    /// of a cluster, whose peers receive it by replication), trying until its server takes connections; false if it gave up.
+    /// </summary>
+    public static async Task<bool> GrantAsync(IResource server, ParameterResource rootPassword, string container,
+        ResourceNotificationService notifications, ILogger logger, CancellationToken stopping)
     {
         var deadline = DateTime.UtcNow + GiveUpAfter;
-        var password = await server.PasswordParameter.GetValueAsync(stopping) ?? "";
+        var password = await rootPassword.GetValueAsync(stopping) ?? "";
         while (true)
         {
             // Asked on every attempt: until the container runs, it may be on no network yet.
@@ -77,14 +81,14 @@ internal static class MySqlRootLogin
             if (exitCode == 0)
             {
                 logger.LogInformation("Root may log in over the network from {Hosts} (this host) only", string.Join(", ", gateways));
-                return;
+                return true;
             }
             // Until the server takes connections on its socket, the client fails; a container that stopped gets its grant when it runs again.
             var stillRunning = notifications.TryGetCurrentState(server.Name, out var state) && state.Snapshot.State?.Text == KnownResourceStates.Running;
             if (!stillRunning || DateTime.UtcNow > deadline)
             {
                 logger.LogError("Root's login for this host could not be made: {Output}", output.Trim());
-                return;
+                return false;
             }
             await Task.Delay(RetryInterval, stopping);
         }

@@ -10,10 +10,10 @@ namespace Aspire.Hosting.ApplicationModel;
 /// <param name="name">The resource's name, also its connection string's name.</param>
 /// <param name="password">The parameter holding root's password.</param>
 public sealed class MySqlServerResource(string name, ParameterResource password)
-    : ContainerResource(name), IResourceWithConnectionString
+    : ContainerResource(name), IMySqlServerResource
 {
     internal const string PrimaryEndpointName = "tcp";
-    private const string RootUserName = "root";
+    internal const string RootUserName = "root";
 
     private readonly List<MySqlDatabaseResource> _databases = [];
 
@@ -37,13 +37,16 @@ public sealed class MySqlServerResource(string name, ParameterResource password)
     internal IReadOnlyList<MySqlDatabaseResource> DatabaseResources => _databases;
 
     /// <summary>Gets the connection string that logs in as root, with no database selected.</summary>
-    public ReferenceExpression ConnectionStringExpression => BuildConnectionString();
+    public ReferenceExpression ConnectionStringExpression => BuildConnectionString(RootUserName, PasswordParameter);
 
     internal void AddDatabase(MySqlDatabaseResource database) => _databases.Add(database);
 
-    /// <summary>Root's connection string, with <paramref name="databaseName"/> selected if one is given.</summary>
-    internal ReferenceExpression BuildConnectionString(string? databaseName = null) =>
-        BuildConnectionString(RootUserName, PasswordParameter, databaseName);
+    IReadOnlyList<MySqlDatabaseResource> IMySqlServerResource.DatabaseResources => DatabaseResources;
+
+    void IMySqlServerResource.AddDatabase(MySqlDatabaseResource database) => AddDatabase(database);
+
+    ReferenceExpression IMySqlServerResource.BuildConnectionString(string userName, ParameterResource password, string? databaseName) =>
+        BuildConnectionString(userName, password, databaseName);
 
     /// <summary>
     /// Every connection string of this server, its databases' and their logins': names are known now and quoted by

@@ -2,7 +2,6 @@ using Aspire.Hosting.ApplicationModel;
 using FooBar.Hosting.Nginx;
 using FooBar.Hosting.Programs;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
@@ -15,6 +14,9 @@ public static class NginxFrontDoorExtensions
 
     /// <summary>The name of the command on every door that restarts the doors one at a time.</summary>
     public const string RollingRestartDoorsCommandName = "rolling-restart-doors";
+
+    // How long a rolling restart of the doors waits for the others to be healthy before it restarts the next.
+    private static readonly TimeSpan OthersHealthyTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// In run mode, runs the nginx configured so far as <paramref name="count"/> front doors, <c>name-1</c> …
@@ -181,10 +183,19 @@ public static class NginxFrontDoorExtensions
         var notifications = services.GetRequiredService<ResourceNotificationService>();
         foreach (var door in doors)
         {
-            var down = doors.Where(other => other != door && !IsHealthy(notifications, other)).Select(other => other.Name).ToList();
-            if (down.Count > 0)
+            // The dashboard's health of a door just restarted lags its own check by a few seconds: wait for it.
+            foreach (var other in doors.Where(other => other != door))
             {
-                return CommandResults.Failure($"{string.Join(", ", down)} not healthy: restarting {door.Name} would leave the site with no door.");
+                using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                waiting.CancelAfter(OthersHealthyTimeout);
+                try
+                {
+                    await notifications.WaitForResourceHealthyAsync(other.Name, waiting.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    return CommandResults.Failure($"{other.Name} is not healthy: restarting {door.Name} would leave the site with no door.");
+                }
             }
             logger.LogInformation("Rolling restart of the front doors: restarting {Door}", door.Name);
             if (await NginxCommandExtensions.RestartUntilHealthyAsync(services, door, cancellationToken) is { } failure)
@@ -195,11 +206,6 @@ public static class NginxFrontDoorExtensions
         }
         return CommandResults.Success();
     }
-
-    private static bool IsHealthy(ResourceNotificationService notifications, IResource door) =>
-        notifications.TryGetCurrentState(door.Name, out var state)
-        && state.Snapshot.State?.Text == KnownResourceStates.Running
-        && state.Snapshot.HealthStatus == HealthStatus.Healthy;
 
     // The doors whose nginx runs now, as the engine says: a stopped one reads the whole list when it starts again.
     private static async Task<List<string>> RunningContainersAsync(IEnumerable<NginxFrontDoorResource> doors, CancellationToken cancellationToken)

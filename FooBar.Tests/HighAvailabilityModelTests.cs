@@ -27,6 +27,10 @@ public sealed class HighAvailabilityModelTests
             Assert.Single(door.Annotations.OfType<HealthCheckAnnotation>());
             Assert.Contains(door.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == NginxCommandExtensions.ReloadCommandName);
             Assert.Contains(door.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == NginxCommandExtensions.RollingRestartCommandName);
+            Assert.Contains(door.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == NginxFrontDoorExtensions.RollingRestartDoorsCommandName);
+            // Killed or crashed, it is started again, with the project's back-off.
+            var restart = door.Annotations.OfType<RestartOnCrashAnnotation>().Single();
+            Assert.Equal((TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30)), (restart.FirstDelay, restart.MaxDelay));
             Assert.Equal(OtlpProtocol.HttpJson, door.Annotations.OfType<OtlpExporterAnnotation>().Single().RequiredProtocol);
             // The same files as the single nginx: templates, static files, the upstream list and every instance's socket.
             Assert.Equal(["/etc/nginx/templates", "/etc/nginx/upstreams/web", "/run/foobar/web-1", "/run/foobar/web-2", "/run/foobar/web-3", "/usr/share/nginx/html"],
@@ -50,6 +54,31 @@ public sealed class HighAvailabilityModelTests
             Assert.Equal($"127.0.0.1:{{{door.Name}.bindings.http.port}} reuseport, 127.0.0.1:{{{door.Name}.bindings.health.port}}", environment["NGINX_LISTEN"]);
             Assert.Equal("all", environment["NGINX_ACCESS_LOG"]);
             Assert.Equal("parentbased_always_on", environment["OTEL_TRACES_SAMPLER"]);
+        }
+    }
+
+    [Fact]
+    public void A_front_doors_image_follows_its_recipe_as_it_is_when_the_door_starts()
+    {
+        var recipe = Directory.CreateTempSubdirectory("foobar-recipe-");
+        try
+        {
+            File.WriteAllText(Path.Combine(recipe.FullName, "Dockerfile"), "FROM debian:bookworm-slim\n");
+            var image = new NginxFrontDoorImage(new DockerfileBuildAnnotation(recipe.FullName, Path.Combine(recipe.FullName, "Dockerfile"), null));
+            var first = image.Name;
+            Assert.Equal(first, image.Name);
+            Assert.StartsWith("foobar/nginx-front-door:", first);
+
+            File.WriteAllText(Path.Combine(recipe.FullName, "nginx.conf"), "events {}\n");
+            var changed = image.Name;
+            Assert.NotEqual(first, changed);
+
+            File.Delete(Path.Combine(recipe.FullName, "nginx.conf"));
+            Assert.Equal(first, image.Name);
+        }
+        finally
+        {
+            recipe.Delete(recursive: true);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Aspire.Hosting;
+using FooBar.Hosting.Programs;
 using FooBar.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -8,7 +9,8 @@ namespace FooBar.Tests;
 /// <summary>
 /// High availability's front doors (FooBar:HighAvailability), on a stack of their own: nginx-1 and nginx-2 share the
 /// site's address, the kernel spreads connections over them, and one stopped or killed under load costs the visitors
-/// nothing (stopped) or only what it had in flight (killed), while new connections go to the other at once.
+/// nothing (stopped) or only what it had in flight (killed), while new connections go to the other at once; a killed
+/// door is started again by the AppHost, and the doors restarted (a new recipe) or reloaded in turn cost nothing.
 /// </summary>
 [Collection(HighAvailabilityCollection.Name)]
 [Trait(Speed.Name, Speed.Docker)]
@@ -60,8 +62,12 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
     {
         await BothDoorsRunningAsync();
         var container = ((NginxFrontDoorResource)stack.App.Resource("nginx-2")).ContainerName;
+        var killedContainer = await ContainerIdAsync(container);
         await using var load = SteadyLoad.Start(stack);
         await Task.Delay(TimeSpan.FromSeconds(2));
+        // Watched from before the kill: the door is started again within a second or two of its exit.
+        var exited = stack.App.ResourceNotifications.WaitForResourceAsync("nginx-2", e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text));
+        var killedAtTime = DateTime.UtcNow.AddSeconds(-1);
         var killedAt = Stopwatch.StartNew();
         await DockerEngine.KillContainerAsync(container);
 
@@ -80,13 +86,19 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
             probes++;
             await Task.Delay(TimeSpan.FromMilliseconds(50));
         }
-        // The kill reached the door: its resource has exited (nothing restarts a door yet).
-        await stack.App.ResourceNotifications.WaitForResourceAsync("nginx-2", e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text))
-            .WaitAsync(TimeSpan.FromSeconds(30));
+        // The kill reached the door: its resource has exited, and the AppHost starts it again, unasked, in a new container.
+        await exited.WaitAsync(TimeSpan.FromSeconds(30));
+        await stack.App.ResourceNotifications.WaitForResourceAsync("nginx-2",
+            e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.StartTimeStamp >= killedAtTime).WaitAsync(TimeSpan.FromSeconds(30));
+        await stack.App.ResourceNotifications.WaitForResourceHealthyAsync("nginx-2").WaitAsync(TimeSpan.FromMinutes(1));
+        var restartedAfter = killedAt.Elapsed;
+        var newContainer = await ContainerIdAsync(container);
         await Task.Delay(TimeSpan.FromSeconds(2));
         var requests = await load.StopAsync();
 
         output.WriteLine($"{probes} new connections after the kill, the slowest answered in {slowest.TotalMilliseconds:0} ms");
+        output.WriteLine($"nginx-2 was started again and healthy {restartedAfter.TotalSeconds:0.0} s after the kill");
+        Assert.NotEqual(killedContainer, newContainer);
         SteadyLoad.Report(requests, output.WriteLine);
         Assert.True(probes >= 10, $"only {probes} new connections were tried");
         Assert.True(slowest < TimeSpan.FromSeconds(1), $"a new connection took {slowest.TotalMilliseconds:0} ms to be answered");
@@ -96,6 +108,87 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
         Assert.All(gets, get => Assert.True(get.Succeeded, $"failed: {get}"));
         // A post nginx-2 had taken may be lost with it (its visitor saw the failure); every acknowledged one is stored.
         Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
+    }
+
+    [Fact]
+    public async Task The_front_doors_restarted_in_turn_under_load_run_a_changed_recipe_fail_no_request_and_store_every_post()
+    {
+        await BothDoorsRunningAsync();
+        var doors = Doors.Select(name => (NginxFrontDoorResource)stack.App.Resource(name)).ToList();
+        var image = doors[0].Image;
+        var before = new List<string>();
+        foreach (var door in doors)
+        {
+            before.Add(await ContainerIdAsync(door.ContainerName));
+        }
+        // A changed recipe without touching the repository's: a copy with one more file, which no layer copies.
+        var recipe = Directory.CreateTempSubdirectory("foobar-nginx-recipe-");
+        var original = image.Folder;
+        CopyFolder(original, recipe.FullName);
+        File.WriteAllText(Path.Combine(recipe.FullName, "revision.txt"), $"{Guid.NewGuid()}\n");
+        image.Folder = recipe.FullName;
+        var changed = image.Name;
+        try
+        {
+            await using var load = SteadyLoad.Start(stack);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            var clock = Stopwatch.StartNew();
+            await stack.App.ExecuteCommandAsync("nginx-1", NginxFrontDoorExtensions.RollingRestartDoorsCommandName);
+            output.WriteLine($"rolling restart of the doors took {clock.Elapsed.TotalSeconds:0.0} s");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            var requests = await load.StopAsync();
+
+            SteadyLoad.Report(requests, output.WriteLine);
+            load.AssertAtLeast(gets: 50, posts: 5);
+            Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
+            Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
+            // Each door now runs a new container of the changed recipe's image.
+            foreach (var (door, old) in doors.Zip(before))
+            {
+                Assert.NotEqual(old, await ContainerIdAsync(door.ContainerName));
+                Assert.Equal(changed, (await DockerEngine.RunAsync("inspect", "--format", "{{.Config.Image}}", door.ContainerName)).Trim());
+                await stack.App.ResourceNotifications.WaitForResourceHealthyAsync(door.Name).WaitAsync(TimeSpan.FromSeconds(30));
+            }
+        }
+        finally
+        {
+            // The doors' next start reads the repository's recipe again; the copy's tag goes (its image is the original's).
+            image.Folder = original;
+            recipe.Delete(recursive: true);
+            await DockerCli.RunAsync(["image", "rm", changed], CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Both_front_doors_reloaded_under_load_fail_no_request()
+    {
+        await BothDoorsRunningAsync();
+        await using var load = SteadyLoad.Start(stack);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        foreach (var door in Doors)
+        {
+            await stack.App.ExecuteCommandAsync(door, NginxCommandExtensions.ReloadCommandName);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+        var requests = await load.StopAsync();
+
+        SteadyLoad.Report(requests, output.WriteLine);
+        load.AssertAtLeast(gets: 30, posts: 3);
+        Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
+        Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
+    }
+
+    private static async Task<string> ContainerIdAsync(string container) =>
+        (await DockerEngine.RunAsync("inspect", "--format", "{{.Id}}", container)).Trim();
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
     }
 
     // Each test begins with both doors answering, whatever the one before it stopped or killed.

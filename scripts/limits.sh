@@ -6,6 +6,8 @@
 #
 #   scripts/limits.sh                       single-server mode, production profile (about 4 minutes)
 #   scripts/limits.sh --web-instances 3     redundant mode: web-1 ... web-3 behind nginx (about 5 minutes)
+#   scripts/limits.sh --ha                  high availability: each front door, app instance and MySQL node stopped,
+#                                           killed or hung, the doors upgraded one at a time
 #   scripts/limits.sh --help                every option
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

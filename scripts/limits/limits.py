@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """FooBar's known limits, measured in one run: single points of failure, maintenance, scale.
 
-Starts the stack (one app instance, or --web-instances N), sends a steady mixed load through nginx (FooBar.Load, the tests' load too) and,
+Starts the stack (one app instance, or --web-instances N, or --ha: two front doors, three app instances and, once the
+AppHost has them, three MySQL nodes), sends a steady mixed load through nginx (FooBar.Load, the tests' load too) and,
 while it runs, stops each part for a while and starts it again, then deploys a new build of the app, reloads nginx
 with a changed configuration and restarts nginx and MySQL, all through the Aspire CLI as a person would through the
 dashboard. Then it steps up the clients on /fortunes with wrk. It prints one table per part and writes the figures
@@ -13,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -23,12 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import wrk  # noqa: E402  (scripts/lib: what bench and limits share)
 from aspire_cli import AspireCli  # noqa: E402
 from site_http import SITE, get  # noqa: E402
-from stack import CLK_TCK, REPO, Stack, commit, cpu_by_group, machine, run  # noqa: E402
+from stack import CLK_TCK, REPO, Stack, commit, containers, cpu_by_group, machine, processes, run  # noqa: E402
 from stack import log as stack_log  # noqa: E402
 import steady_load  # noqa: E402
 from steady_load import SteadyLoad  # noqa: E402
 
 TEMPLATE = REPO / "nginx/templates/default.conf.template"
+RECIPE_REVISION = REPO / "nginx/limits-revision.txt"  # a file no layer copies: a changed recipe, a new image tag
+CLUSTER = ("mysql-1", "mysql-2", "mysql-3")  # high availability's MySQL nodes, where the AppHost has them
 RENDERED = "/etc/nginx/conf.d/default.conf"  # where nginx's entrypoint renders the template (nginx/docker-entrypoint.sh)
 PROBES = ("/", "/fortunes", "/css/site.css")
 STEPS = (1, 4, 16, 64, 256)
@@ -49,6 +53,23 @@ def web_resources(instances):
     """The app's resources in the AppHost: `web` alone, or web-1 ... web-N in redundant mode."""
     return ["web"] if instances == 1 else [f"web-{i}" for i in range(1, instances + 1)]
 
+
+def door_container(door):
+    """A front door's container: foobar-<door>-<the site's port> (NginxFrontDoorResource.ContainerName)."""
+    return f"foobar-{door}-{SITE.rsplit(':', 1)[1].rstrip('/')}"
+
+
+def container_id(name):
+    return run("docker", "inspect", "--format", "{{.Id}}", name, check=False).strip()
+
+
+def stack_container(stack, resource):
+    """The running container of one of the stack's container resources (DCP names it <resource>-<suffix>)."""
+    members = stack.members(processes())
+    for name, creator in containers().values():
+        if creator in members and re.fullmatch(rf"{re.escape(resource)}-[a-z0-9]+", name):
+            return name
+    raise RuntimeError(f"the stack has no {resource} container running")
 
 def machine_busy_ticks():
     """All cores' busy clock ticks so far (/proc/stat: everything but idle and iowait)."""
@@ -113,9 +134,11 @@ class Phase:
 
 
 class Limits:
-    def __init__(self, args, stack, cli, load, timing):
+    def __init__(self, args, stack, cli, load, timing, doors=()):
         self.args, self.stack, self.cli, self.load, self.timing = args, stack, cli, load, timing
         self.names = web_resources(args.web_instances)
+        self.doors = list(doors)  # high availability's front doors (nginx-1, nginx-2); none otherwise
+        self.new_images = set()  # the upgraded doors' image tags, removed once the stack has stopped
         self.phases = []
 
     def settle(self, phase):
@@ -179,7 +202,8 @@ class Limits:
         """A new build: installed beside the running app, then the app restarted (single: its restart command;
         redundant: nginx's rolling-restart, one instance at a time)."""
         phase = Phase(self.load, "maintenance", "new build deployed", "restart", "restart")
-        how = "web restart" if len(self.names) == 1 else "nginx rolling-restart"
+        nginx = self.doors[0] if self.doors else "nginx"
+        how = "web restart" if len(self.names) == 1 else f"{nginx} rolling-restart"
         log(f"  new build deployed ({how})")
 
         def steps():
@@ -189,7 +213,7 @@ class Limits:
             if len(self.names) == 1:
                 self.cli.command("web", "restart")
             else:
-                self.cli.command("nginx", "rolling-restart", timeout=600)
+                self.cli.command(nginx, "rolling-restart", timeout=600)
             phase.mark("restarted")
             self.wait_healthy(self.names)
             phase.mark("healthy")
@@ -202,25 +226,133 @@ class Limits:
 
     def reload(self, run_id):
         """nginx reloaded with a changed configuration: a comment naming this run appended to the site's template
-        (bind-mounted into the container), rendered and loaded by reload-config, then the template restored. nginx
-        starts new workers and retires the old ones on any reload, whatever changed."""
-        phase = Phase(self.load, "maintenance", "nginx reloaded, changed configuration", "reload", "reload")
-        log("  nginx reload-config, changed configuration")
+        (bind-mounted into the container), rendered and loaded by reload-config (on each front door in turn with
+        high availability), then the template restored. nginx starts new workers and retires the old ones on any
+        reload, whatever changed."""
+        which = "each front door" if self.doors else "nginx"
+        phase = Phase(self.load, "maintenance", f"{which} reloaded, changed configuration", "reload", "reload")
+        log(f"  {which} reload-config, changed configuration")
         original = TEMPLATE.read_bytes()
         marker = f"# changed by scripts/limits.sh, run {run_id}"
+        targets = [(door, door_container(door)) for door in self.doors] or [("nginx", None)]
 
         def steps():
             TEMPLATE.write_bytes(original + f"\n{marker}\n".encode())
             try:
                 phase.mark("reload")
-                self.cli.command("nginx", "reload-config")
+                for resource, _ in targets:
+                    self.cli.command(resource, "reload-config")
                 phase.mark("reloaded")
             finally:
                 TEMPLATE.write_bytes(original)
-            loaded = run("docker", "exec", self.stack.container("nginx"), "grep", "-c", marker, RENDERED, check=False).strip()
-            phase.notes.append(f"the rendered configuration has the change: {'yes' if loaded == '1' else 'NO'}")
+            for resource, container in targets:
+                loaded = run("docker", "exec", container or self.stack.container("nginx"), "grep", "-c", marker, RENDERED,
+                             check=False).strip()
+                phase.notes.append(f"{resource}'s rendered configuration has the change: {'yes' if loaded == '1' else 'NO'}")
 
         self.attempt(phase, steps, lambda: TEMPLATE.write_bytes(original))
+
+    def upgrade_doors(self, run_id):
+        """The front doors upgraded to a new image one at a time: a file added to nginx's recipe (a new image tag,
+        built from the layer cache), then nginx-1's rolling-restart-doors, which restarts each door once the others
+        are healthy; the file is removed again (the doors' next start goes back to the recipe's own tag)."""
+        phase = Phase(self.load, "maintenance", "front doors upgraded one at a time (new image)", "restart", "restart")
+        log("  front doors upgraded, rolling-restart-doors")
+        before = {door: run("docker", "inspect", "--format", "{{.Config.Image}}", door_container(door), check=False).strip()
+                  for door in self.doors}
+
+        def steps():
+            RECIPE_REVISION.write_text(f"scripts/limits.sh, run {run_id}\n")
+            try:
+                phase.mark("restart")
+                self.cli.command(self.doors[0], "rolling-restart-doors", timeout=600)
+                phase.mark("restarted")
+                self.wait_healthy(self.doors)
+                phase.mark("healthy")
+            finally:
+                RECIPE_REVISION.unlink(missing_ok=True)
+            after = {door: run("docker", "inspect", "--format", "{{.Config.Image}}", door_container(door), check=False).strip()
+                     for door in self.doors}
+            self.new_images |= set(after.values()) - set(before.values()) - {""}
+            upgraded = [door for door in self.doors if after[door] != before[door]]
+            phase.notes.append(f"{len(upgraded)} of {len(self.doors)} doors run the new image ({', '.join(sorted(set(after.values())))})")
+            if len(upgraded) != len(self.doors):
+                raise RuntimeError(f"only {len(upgraded)} of {len(self.doors)} doors run the new image")
+
+        self.attempt(phase, steps, lambda: (RECIPE_REVISION.unlink(missing_ok=True), self.wait_healthy(self.doors)))
+
+    def killed(self, resource, container_of, start=False):
+        """SIGKILL to a resource's container (docker kill), as a crash or a power cut: a front door is started again by
+        the AppHost's supervision; a MySQL node (start=True) by the start command, as a person would."""
+        phase = Phase(self.load, "spof", f"{resource} SIGKILLed", "stop", "start")
+        log(f"  {resource}: docker kill" + (", start" if start else ", started again by the AppHost"))
+
+        def steps():
+            container = container_of(resource)
+            old = container_id(container)
+            phase.mark("stop")
+            run("docker", "kill", container)
+            phase.mark("stopped")
+            if start:
+                self.cli.wait(resource, "down", timeout=60)
+                phase.mark("start")
+                self.cli.command(resource, "start")
+            else:
+                phase.mark("start")  # supervision's: counted from the kill
+            # The new container keeps the name (DCP's, or the door's own).
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and container_id(container) in ("", old):
+                time.sleep(0.2)
+            phase.mark("started")
+            self.cli.wait(resource, "healthy")
+            phase.mark("healthy")
+            phase.notes.append(f"a new container, healthy {phase.marks['healthy'] - phase.marks['stop']:.1f} s after the kill")
+
+        def recover():
+            self.cli.command(resource, "start")
+            self.cli.wait(resource, "healthy")
+
+        self.attempt(phase, steps, recover)
+
+    def hung(self, resource):
+        """An app instance that stops answering (SIGSTOP), until its liveness probe ends it and supervision starts it again."""
+        phase = Phase(self.load, "spof", f"{resource} hung (SIGSTOP)", "stop", "start")
+        log(f"  {resource}: SIGSTOP, until its liveness probe ends it")
+        pid = int(self.cli.resources()[resource]["properties"]["executable.pid"])
+        before = set()
+
+        def gone():
+            try:
+                return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] == "Z"
+            except OSError:
+                return True
+
+        def steps():
+            before.update(self.stack.pids("web"))
+            phase.mark("stop")
+            os.kill(pid, signal.SIGSTOP)
+            phase.mark("stopped")
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not gone():
+                time.sleep(0.2)
+            if not gone():
+                raise RuntimeError(f"the liveness probe did not end {resource} (pid {pid}) within 60 s")
+            phase.mark("start")  # the probe ended it: supervision starts it again, a process that was not there before
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not set(self.stack.pids("web")) - before:
+                time.sleep(0.2)
+            phase.mark("started")
+            self.cli.wait(resource, "healthy")
+            phase.mark("healthy")
+            phase.notes.append(f"ended by its liveness probe {phase.marks['start'] - phase.marks['stop']:.1f} s after SIGSTOP, "
+                               f"healthy again {phase.marks['healthy'] - phase.marks['stop']:.1f} s after it")
+
+        def recover():
+            if not gone():
+                os.kill(pid, signal.SIGCONT)
+            self.cli.wait(resource, "healthy")
+
+        self.attempt(phase, steps, recover)
 
     def restart(self, resource, name):
         phase = Phase(self.load, "maintenance", name, "restart", "restart")
@@ -307,21 +439,22 @@ def check_posts(load):
 
 # ---- scale ---------------------------------------------------------------------------------------
 
-def scale(stack, seconds):
+def scale(stack, seconds, doors=()):
     """wrk on /fortunes (it reads MySQL) at 1, 4 ... 256 connections: each a client that sends its next request
-    as soon as it has the answer."""
+    as soon as it has the answer. The front doors' containers (run by their script, not by DCP) count as nginx."""
+    doors = {door_container(door): "nginx" for door in doors} or None
     url = f"{SITE}/fortunes"
     # With no load at all: what the idle stack uses, and what else on the machine does (another stack, a build).
-    busy, before, started = machine_busy_ticks(), stack.snapshot(), time.monotonic()
+    busy, before, started = machine_busy_ticks(), stack.snapshot(doors), time.monotonic()
     time.sleep(3)
     elapsed = time.monotonic() - started
-    idle_stack = sum(cpu_by_group(before, stack.snapshot(), elapsed).values())
+    idle_stack = sum(cpu_by_group(before, stack.snapshot(doors), elapsed).values())
     idle_others = max(0, round(100 * (machine_busy_ticks() - busy) / CLK_TCK / elapsed) - idle_stack)
-    wrk.run(stack, url, 2, 8, 2)  # warm
+    wrk.run(stack, url, 2, 8, 2, extra_containers=doors)  # warm
     steps = []
     for clients in STEPS:
         busy, started = machine_busy_ticks(), time.monotonic()
-        figures = wrk.run(stack, url, 2, clients, seconds)
+        figures = wrk.run(stack, url, 2, clients, seconds, extra_containers=doors)
         figures["machine_cpu_percent"] = round(100 * (machine_busy_ticks() - busy) / CLK_TCK / (time.monotonic() - started))
         figures["clients"] = clients
         steps.append(figures)
@@ -373,7 +506,8 @@ def table(header, rows):
 def print_tables(results):
     mode = results["mode"]
     phases = results["phases"]
-    print(f"\n## {mode}: single points of failure (each stopped {results['timing_s']['stopped']} s, then started)")
+    print(f"\n## {mode}: single points of failure (each stopped {results['timing_s']['stopped']} s, then started"
+          + ("; or killed, or hung" if mode.startswith("ha") else "") + ")")
     table(["stopped", "requests", "failed", "what visitors got", "failed by kind", "longest wait ms", "disrupted s",
            "all answer again, s after start", "stop took s"],
           [[p["name"], p["requests"], p["failed"], counts(p["failed_by_status"]), counts(p["failed_by_kind"]),
@@ -419,8 +553,12 @@ def print_tables(results):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--web-instances", type=int, default=1, metavar="N",
-                        help="app instances: 1 (single-server, the default) or N >= 2 (redundant mode, web-1 ... web-N)")
+    parser.add_argument("--web-instances", type=int, default=None, metavar="N",
+                        help="app instances: 1 (single-server, the default) or N >= 2 (redundant mode, web-1 ... web-N); "
+                             "with --ha, 3 unless given")
+    parser.add_argument("--ha", action="store_true",
+                        help="high availability (scripts/run.sh --ha): front doors nginx-1 and nginx-2, web-1 ... web-N and, "
+                             "where the AppHost has them, MySQL nodes mysql-1 ... mysql-3")
     parser.add_argument("--profile", choices=["production", "development"], default="production",
                         help="the stack's profile (scripts/run.sh); production by default, as a site runs")
     parser.add_argument("--parts", default="spof,maintenance,scale",
@@ -434,14 +572,16 @@ def main():
         print_tables(json.loads(Path(args.print).read_text()))
         return
     parts = set(args.parts.split(","))
-    if not parts <= {"spof", "maintenance", "scale"} or args.web_instances < 1:
-        parser.error("--parts takes spof, maintenance and scale; --web-instances is 1 or more")
+    if args.web_instances is None:
+        args.web_instances = 3 if args.ha else 1
+    if not parts <= {"spof", "maintenance", "scale"} or args.web_instances < (2 if args.ha else 1):
+        parser.error("--parts takes spof, maintenance and scale; --web-instances is 1 or more (2 or more with --ha)")
     timing = {k: v[1] if args.quick else v[0] for k, v in TIMING.items()}
 
     began = time.monotonic()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     run_id = f"{stamp}-{os.getpid()}"
-    mode = "single" if args.web_instances == 1 else f"redundant-{args.web_instances}"
+    mode = f"ha-{args.web_instances}" if args.ha else "single" if args.web_instances == 1 else f"redundant-{args.web_instances}"
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     configuration = "Release" if args.profile == "production" else "Debug"
@@ -456,22 +596,31 @@ def main():
     if parts & {"spof", "maintenance"}:
         steady_load.build()
 
-    run_args = (["--production"] if args.profile == "production" else []) + ["--web-instances", str(args.web_instances)]
+    run_args = (["--production"] if args.profile == "production" else []) + (["--ha"] if args.ha else []) \
+        + ["--web-instances", str(args.web_instances)]
     log(f"starting the stack ({mode}, {args.profile} profile)")
     stack = Stack.start(run_args, out / f"stack-{run_id}.log", f"{SITE}/")
     log(f"the site answered after {stack.timeline['site / is 200']} s")
-    cli = load = None
+    cli = load = limits = None
     try:
         cli = AspireCli(stack.pid)
         resources = cli.resources()
-        missing = [name for name in ("nginx", "mysql", *names) if name not in resources]
-        commands = set(resources.get("nginx", {}).get("commands", {}))
-        needed = {"reload-config"} | ({"rolling-restart"} if args.web_instances > 1 else set())
+        # High availability: the front doors, and the MySQL cluster once the AppHost has one (else its one server).
+        doors = sorted((r for r in resources if re.fullmatch(r"nginx-\d+", r)), key=lambda r: int(r.split("-")[1])) if args.ha else []
+        cluster = list(CLUSTER) if args.ha and all(node in resources for node in CLUSTER) else []
+        nginx = doors or ["nginx"]
+        databases = cluster or ["mysql"]
+        missing = [name for name in (*nginx, *databases, *names) if name not in resources] + (["nginx-1, nginx-2"] if args.ha and len(doors) < 2 else [])
+        commands = set(resources.get(nginx[0], {}).get("commands", {}))
+        needed = {"reload-config"} | ({"rolling-restart"} if args.web_instances > 1 else set()) | ({"rolling-restart-doors"} if doors else set())
         if missing or not needed <= commands:
-            raise SystemExit(f"this AppHost has resources {sorted(resources)} and nginx commands {sorted(commands)}: "
+            raise SystemExit(f"this AppHost has resources {sorted(resources)} and {nginx[0]} commands {sorted(commands)}: "
                              f"{mode} mode needs {', '.join(missing + sorted(needed - commands))} as well")
+        if args.ha and not cluster:
+            log(f"note: this AppHost has no MySQL cluster ({', '.join(CLUSTER)}): its rows are skipped, and mysql is measured as the single server it is")
+        results["front_doors"], results["mysql_nodes"] = doors, cluster
         app_folder = Path(resources[names[0]]["properties"]["executable.path"]).parent
-        for name in ("mysql", *names, "nginx"):
+        for name in (*databases, *names, *nginx):
             cli.wait(name, "healthy")
         for path in PROBES * 3:
             get(SITE + path)
@@ -479,21 +628,39 @@ def main():
         if parts & {"spof", "maintenance"}:
             load = SteadyLoad(args.rate, connections=max(8, args.rate // 3), post_marker=f"limits {run_id}", max_seconds=1200,
                               records_csv=out / f"limits-{mode}-{stamp}-requests.csv")
-            limits = Limits(args, stack, cli, load, timing)
+            limits = Limits(args, stack, cli, load, timing, doors)
             log(f"steady load: {args.rate} req/s through nginx")
             load.start()
             try:
                 limits.baseline()
-                if "spof" in parts:
+                if "spof" in parts and not args.ha:
                     log("single points of failure")
                     for resource in ("nginx", *names, "mysql"):
                         limits.outage(resource)
+                elif "spof" in parts:
+                    log("single points of failure, high availability: each part stopped, killed or hung")
+                    for door in doors:
+                        limits.outage(door)
+                    for door in doors:
+                        limits.killed(door, door_container)
+                    for name in names:
+                        limits.outage(name)
+                    for name in names:
+                        limits.hung(name)
+                    for resource in databases:
+                        limits.outage(resource)
+                    for node in cluster:
+                        limits.killed(node, lambda resource: stack_container(stack, resource), start=True)
                 if "maintenance" in parts:
                     log("maintenance")
                     limits.deploy(staging, app_folder)
                     limits.reload(run_id)
-                    limits.restart("nginx", "nginx restarted")
-                    limits.restart("mysql", "MySQL restarted")
+                    if doors:
+                        limits.upgrade_doors(run_id)
+                    else:
+                        limits.restart("nginx", "nginx restarted")
+                    if not cluster:
+                        limits.restart("mysql", "MySQL restarted")
             finally:
                 load.stop()
             results["phases"] = [analyse(load.records, phase) for phase in limits.phases]
@@ -505,7 +672,7 @@ def main():
 
         if "scale" in parts:
             log("scale: wrk on /fortunes, " + ", ".join(map(str, STEPS)) + " clients")
-            results["scale"] = scale(stack, timing["step"])
+            results["scale"] = scale(stack, timing["step"], doors)
     finally:
         if load:
             load.stop()
@@ -514,6 +681,8 @@ def main():
         log("stopping the stack")
         stack.stop()
         shutil.rmtree(staging, ignore_errors=True)
+        for image in limits.new_images if limits else ():
+            run("docker", "image", "rm", image, check=False)
 
     results["duration_s"] = round(time.monotonic() - began)
     path = out / f"limits-{mode}-{stamp}.json"

@@ -170,7 +170,7 @@ public static class NginxCommandExtensions
     }
 
     // Aspire's own Restart (so supervision knows a person asked), then the resource's own health checks until they pass.
-    private static async Task<string?> RestartUntilHealthyAsync(IServiceProvider services, IResource server, CancellationToken cancellationToken)
+    internal static async Task<string?> RestartUntilHealthyAsync(IServiceProvider services, IResource server, CancellationToken cancellationToken)
     {
         var restartedAt = DateTime.UtcNow.AddSeconds(-1);
         var result = await services.GetRequiredService<ResourceCommandService>()

@@ -2,6 +2,7 @@ using Aspire.Hosting.ApplicationModel;
 using FooBar.Hosting.Nginx;
 using FooBar.Hosting.Programs;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
 
@@ -10,6 +11,12 @@ public static class NginxFrontDoorExtensions
 {
     /// <summary>The script in nginx's recipe folder that runs one door (see its header).</summary>
     public const string FrontDoorScript = "front-door.sh";
+
+    /// <summary>The name of the command on every door that restarts the doors one at a time.</summary>
+    public const string RollingRestartDoorsCommandName = "rolling-restart-doors";
+
+    // How long a rolling restart of the doors waits for the others to be healthy before it restarts the next.
+    private static readonly TimeSpan OthersHealthyTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// In run mode, runs the nginx configured so far as <paramref name="count"/> front doors, <c>name-1</c> …
@@ -20,6 +27,9 @@ public static class NginxFrontDoorExtensions
     /// to another. Each door also listens on a port of its own (the site's port + its number) that only its health
     /// check asks. The doors take nginx's bind mounts, environment, telemetry, upstreams and relationships; its
     /// commands become theirs (a reload reloads one door; a rolling restart reloads every running door at each step).
+    /// A door that exits on its own is started again (<c>WithRestartOnCrash</c>), and each door starts with the recipe
+    /// as it is then, built if it changed: the doors' own rolling restart (<see cref="RollingRestartDoorsCommandName"/>)
+    /// restarts one door at a time while the others answer, which is how a new recipe reaches them all.
     /// Call it last: what is added to nginx afterwards does not reach the doors. One door, or publishing, keeps nginx as it is.
     /// </summary>
     /// <param name="builder">The nginx resource builder, configured.</param>
@@ -64,8 +74,13 @@ public static class NginxFrontDoorExtensions
 
         for (var number = 1; number <= count; number++)
         {
-            var door = new NginxFrontDoorResource($"{nginx.Name}-{number}", Path.Combine(recipe.ContextPath, FrontDoorScript), recipe.ContextPath);
+            var door = new NginxFrontDoorResource($"{nginx.Name}-{number}", Path.Combine(recipe.ContextPath, FrontDoorScript), recipe.ContextPath)
+            {
+                Image = image,
+            };
             doors.Add(door);
+            // The image this door's current start runs: the recipe as it was when the door started.
+            string? running = null;
             // What nginx was given that a door keeps as it is: its files, environment, telemetry, upstreams and links.
             foreach (var annotation in nginx.Annotations.Where(a => a is ContainerMountAnnotation or OtlpExporterAnnotation
                 or NginxUpstream or ResourceRelationshipAnnotation or ResourceUrlsCallbackAnnotation))
@@ -94,7 +109,7 @@ public static class NginxFrontDoorExtensions
                 .WithArgs(context =>
                 {
                     context.Args.Add(door.ContainerName);
-                    context.Args.Add(image.Name);
+                    context.Args.Add(running ?? image.Name);
                     foreach (var mount in door.Annotations.OfType<ContainerMountAnnotation>().Where(m => m.Type == ContainerMountType.BindMount))
                     {
                         context.Args.Add("--volume");
@@ -104,7 +119,8 @@ public static class NginxFrontDoorExtensions
                 .OnBeforeResourceStarted(async (_, e, cancellationToken) =>
                 {
                     var logger = e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(door);
-                    await image.EnsureBuiltAsync(logger, cancellationToken);
+                    // Aspire evaluates the arguments above again at every start, after this.
+                    running = await image.EnsureBuiltAsync(logger, cancellationToken);
                     // Before every start, with every server in rotation, as for a single nginx.
                     await writingUpstreams.WaitAsync(cancellationToken);
                     try
@@ -118,7 +134,18 @@ public static class NginxFrontDoorExtensions
                     {
                         writingUpstreams.Release();
                     }
-                });
+                })
+                // Killed or crashed, a door starts again (back-off 1 s, 2 s … 30 s); a person's Stop is respected.
+                .WithRestartOnCrash()
+                .WithCommand(RollingRestartDoorsCommandName, "Rolling restart of the front doors", context =>
+                    RestartDoorsInTurnAsync(doors, context.Services.GetRequiredService<ResourceLoggerService>().GetLogger(door),
+                        context.Services, context.CancellationToken),
+                    new CommandOptions
+                    {
+                        Description = "Restart each front door in turn, each once the others are healthy, so that a changed recipe (a new image) reaches them all while the others answer.",
+                        IconName = "ArrowClockwise",
+                        UpdateState = NginxCommandExtensions.EnabledWhileRunning,
+                    });
 
             if (commands.Contains(NginxCommandExtensions.ReloadCommandName))
             {
@@ -147,6 +174,37 @@ public static class NginxFrontDoorExtensions
             }
         }
         return builder;
+    }
+
+    // Each door restarted (Aspire's Restart: a person's, for supervision) and healthy before the next; never one while another is down.
+    private static async Task<ExecuteCommandResult> RestartDoorsInTurnAsync(IReadOnlyList<NginxFrontDoorResource> doors, ILogger logger,
+        IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var notifications = services.GetRequiredService<ResourceNotificationService>();
+        foreach (var door in doors)
+        {
+            // The dashboard's health of a door just restarted lags its own check by a few seconds: wait for it.
+            foreach (var other in doors.Where(other => other != door))
+            {
+                using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                waiting.CancelAfter(OthersHealthyTimeout);
+                try
+                {
+                    await notifications.WaitForResourceHealthyAsync(other.Name, waiting.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    return CommandResults.Failure($"{other.Name} is not healthy: restarting {door.Name} would leave the site with no door.");
+                }
+            }
+            logger.LogInformation("Rolling restart of the front doors: restarting {Door}", door.Name);
+            if (await NginxCommandExtensions.RestartUntilHealthyAsync(services, door, cancellationToken) is { } failure)
+            {
+                return CommandResults.Failure(failure);
+            }
+            logger.LogInformation("Rolling restart of the front doors: {Door} is healthy again", door.Name);
+        }
+        return CommandResults.Success();
     }
 
     // The doors whose nginx runs now, as the engine says: a stopped one reads the whole list when it starts again.

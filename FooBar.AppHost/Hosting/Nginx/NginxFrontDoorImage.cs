@@ -7,8 +7,9 @@ using Microsoft.Extensions.Logging;
 namespace FooBar.Hosting.Nginx;
 
 /// <summary>
-/// The image the front doors run, built from nginx's recipe by the AppHost before the first door starts, as Aspire
-/// builds a container's <c>WithDockerfile</c> image: an edit to the recipe reaches the next run with no setup step.
+/// The image the front doors run, built from nginx's recipe by the AppHost before a door starts, as Aspire builds a
+/// container's <c>WithDockerfile</c> image: the recipe is read again at every start, so an edit reaches the next door
+/// that starts (a rolling restart of the doors, or a crashed door started again) with no setup step.
 /// Tagged with the recipe's hash, so runs of different recipes on one engine (worktrees, a test beside a developer's run)
 /// never replace each other's image, and an unchanged recipe is not built again.
 /// </summary>
@@ -18,40 +19,47 @@ internal sealed class NginxFrontDoorImage(DockerfileBuildAnnotation recipe)
     // A first build installs Debian's packages; later ones reuse Docker's layer cache.
     private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(10);
 
-    private readonly Lazy<string> _name = new(() => $"{Repository}:{RecipeHash(recipe.ContextPath)}");
     private readonly SemaphoreSlim _building = new(1, 1);
-    private bool _built;
+    private readonly HashSet<string> _built = [];
 
-    /// <summary>The image's name and tag: <c>foobar/nginx-front-door:&lt;the recipe's hash&gt;</c>.</summary>
-    public string Name => _name.Value;
+    /// <summary>The recipe's folder, read at every start; a test points it at a changed copy of the recipe.</summary>
+    internal string Folder { get; set; } = recipe.ContextPath;
 
-    /// <summary>Builds the image unless the engine has it; once for all doors, whichever starts first.</summary>
-    public async Task EnsureBuiltAsync(ILogger logger, CancellationToken cancellationToken)
+    /// <summary>The image's name and tag for the recipe as it is now: <c>foobar/nginx-front-door:&lt;the recipe's hash&gt;</c>.</summary>
+    public string Name => NameOf(Folder);
+
+    /// <summary>Hashes the recipe as it is now and builds its image unless the engine has it; one build at a time for all doors.</summary>
+    /// <returns>The image's name, which the door that is starting runs.</returns>
+    public async Task<string> EnsureBuiltAsync(ILogger logger, CancellationToken cancellationToken)
     {
         await _building.WaitAsync(cancellationToken);
         try
         {
-            if (_built || (await DockerCli.RunAsync(["image", "inspect", "--format", "{{.Id}}", Name], cancellationToken)).Succeeded)
+            var folder = Folder;
+            var name = NameOf(folder);
+            if (!_built.Contains(name) && !(await DockerCli.RunAsync(["image", "inspect", "--format", "{{.Id}}", name], cancellationToken)).Succeeded)
             {
-                _built = true;
-                return;
+                logger.LogInformation("Building {Image} from {Recipe}", name, folder);
+                var started = TimeProvider.System.GetTimestamp();
+                var dockerfile = Path.Combine(folder, Path.GetRelativePath(recipe.ContextPath, recipe.DockerfilePath));
+                var (exitCode, output) = await DockerCli.RunAsync(
+                    ["build", "--quiet", "--tag", name, "--file", dockerfile, folder], cancellationToken, timeout: BuildTimeout);
+                if (exitCode != 0)
+                {
+                    throw new InvalidOperationException($"Building {name} from {folder} failed: {output.Trim()}");
+                }
+                logger.LogInformation("Built {Image} in {Seconds:0} s", name, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
             }
-            logger.LogInformation("Building {Image} from {Recipe}", Name, recipe.ContextPath);
-            var started = TimeProvider.System.GetTimestamp();
-            var (exitCode, output) = await DockerCli.RunAsync(
-                ["build", "--quiet", "--tag", Name, "--file", recipe.DockerfilePath, recipe.ContextPath], cancellationToken, timeout: BuildTimeout);
-            if (exitCode != 0)
-            {
-                throw new InvalidOperationException($"Building {Name} from {recipe.ContextPath} failed: {output.Trim()}");
-            }
-            logger.LogInformation("Built {Image} in {Seconds:0} s", Name, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
-            _built = true;
+            _built.Add(name);
+            return name;
         }
         finally
         {
             _building.Release();
         }
     }
+
+    private static string NameOf(string folder) => $"{Repository}:{RecipeHash(folder)}";
 
     // Every file's path and content, in a fixed order: the recipe as docker build would read it.
     private static string RecipeHash(string folder)

@@ -22,4 +22,7 @@ public sealed class NginxFrontDoorResource(string name, string script, string re
     /// ended without stopping it is replaced by the next start on that address, and two sites on one machine do not meet.
     /// </summary>
     public string ContainerName => $"foobar-{Name}-{new EndpointReference(this, HttpEndpointName).Port}";
+
+    /// <summary>The image the doors run, built from the recipe as it is when a door starts.</summary>
+    internal FooBar.Hosting.Nginx.NginxFrontDoorImage Image { get; init; } = null!;
 }

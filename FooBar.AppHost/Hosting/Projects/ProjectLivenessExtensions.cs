@@ -13,7 +13,7 @@ public static class ProjectLivenessExtensions
     /// <summary>
     /// Once the project is healthy, asks <paramref name="path"/> on its HTTP endpoint every <paramref name="period"/>
     /// (1 s), waiting at most that long for each answer; after <paramref name="failures"/> (5) unanswered asks in a row
-    /// it kills the process (SIGKILL), so that <see cref="ProjectSupervisionExtensions.WithRestartOnCrash"/> starts it
+    /// it kills the process (SIGKILL), so that <see cref="ProjectSupervisionExtensions.WithRestartOnCrash{T}"/> starts it
     /// again and nginx, its connections to the process broken, sends what it had sent there to another instance. Only
     /// an ask that times out counts: a refused connection is a program that is exiting, not one that hangs.
     /// </summary>

@@ -5,29 +5,31 @@ using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
 
-/// <summary>Keeps a project running, as a service manager would: what exits on its own is started again.</summary>
+/// <summary>Keeps a project (or any process the AppHost starts) running, as a service manager would: what exits on its own is started again.</summary>
 public static class ProjectSupervisionExtensions
 {
     /// <summary>
-    /// Restarts the project when its process exits without anyone asking (a crash, an out-of-memory kill,
+    /// Restarts the project (or executable) when its process exits without anyone asking (a crash, an out-of-memory kill,
     /// <c>kill -9</c>): after <paramref name="firstDelay"/> (1 s), then twice as long after each further exit, up to
     /// <paramref name="maxDelay"/> (30 s); once an instance has been healthy for <paramref name="resetAfter"/> (1 min),
     /// or a person has started it, its next exit counts as the first again. Each restart is written to the resource's console log in the dashboard,
     /// with the exit code and the attempt number. A stop from the dashboard's (or the API's) Stop, Restart or Rebuild
     /// command is a person's decision: the project then stays stopped until someone starts it.
     /// </summary>
-    /// <param name="builder">The project resource builder.</param>
+    /// <typeparam name="T">A project, or an executable such as a front door (<c>RunAsFrontDoors</c>).</typeparam>
+    /// <param name="builder">The resource builder.</param>
     /// <param name="firstDelay">The wait before the first restart; 1 s when null.</param>
     /// <param name="maxDelay">The longest wait between restarts; 30 s when null.</param>
     /// <param name="resetAfter">How long an instance must stay healthy to start the count again; 1 min when null.</param>
-    /// <returns>The project resource builder.</returns>
+    /// <returns>The resource builder.</returns>
     /// <example>
     /// <code>
     /// builder.AddProject&lt;Projects.FooBar_Web&gt;("web").WithHttpHealthProbe("/health").WithRestartOnCrash();
     /// </code>
     /// </example>
-    public static IResourceBuilder<ProjectResource> WithRestartOnCrash(this IResourceBuilder<ProjectResource> builder,
+    public static IResourceBuilder<T> WithRestartOnCrash<T>(this IResourceBuilder<T> builder,
         TimeSpan? firstDelay = null, TimeSpan? maxDelay = null, TimeSpan? resetAfter = null)
+        where T : IResource
     {
         var policy = new RestartOnCrashAnnotation(firstDelay ?? TimeSpan.FromSeconds(1), maxDelay ?? TimeSpan.FromSeconds(30),
             resetAfter ?? TimeSpan.FromMinutes(1));

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import wrk  # noqa: E402  (scripts/lib: what bench and limits share)
 from aspire_cli import AspireCli  # noqa: E402
 from site_http import SITE, get  # noqa: E402
-from stack import CLK_TCK, REPO, Stack, commit, containers, cpu_by_group, machine, processes, run  # noqa: E402
+from stack import CLK_TCK, REPO, Stack, commit, containers, cpu_by_group, machine, memory_by_group, processes, run  # noqa: E402
 from stack import log as stack_log  # noqa: E402
 import steady_load  # noqa: E402
 from steady_load import SteadyLoad  # noqa: E402
@@ -355,17 +355,24 @@ class Limits:
         self.attempt(phase, steps, recover)
 
     def restart(self, resource, name):
+        self.restart_in_turn([resource], name)
+
+    def restart_in_turn(self, resources, name):
+        """Each resource restarted, the next only once the one before is healthy again: a rolling reconfiguration or
+        upgrade (MySQL's nodes), or a single resource's restart."""
         phase = Phase(self.load, "maintenance", name, "restart", "restart")
         log(f"  {name}")
 
         def steps():
             phase.mark("restart")
-            self.cli.command(resource, "restart")
+            for resource in resources:
+                self.cli.command(resource, "restart")
+                self.wait_healthy([resource])
             phase.mark("restarted")
-            self.wait_healthy([resource, *self.names])
+            self.wait_healthy([*resources, *self.names])
             phase.mark("healthy")
 
-        self.attempt(phase, steps, lambda: self.wait_healthy([resource, *self.names]))
+        self.attempt(phase, steps, lambda: self.wait_healthy([*resources, *self.names]))
 
 
 # ---- what the records say ------------------------------------------------------------------------
@@ -506,6 +513,9 @@ def table(header, rows):
 def print_tables(results):
     mode = results["mode"]
     phases = results["phases"]
+    if "idle_rss_mb" in results:
+        print(f"\n## {mode}: idle memory (RSS) {results['idle_rss_total_mb']:,} MB: "
+              + ", ".join(f"{group} {mb}" for group, mb in results["idle_rss_mb"].items()))
     print(f"\n## {mode}: single points of failure (each stopped {results['timing_s']['stopped']} s, then started"
           + ("; or killed, or hung" if mode.startswith("ha") else "") + ")")
     table(["stopped", "requests", "failed", "what visitors got", "failed by kind", "longest wait ms", "disrupted s",
@@ -624,6 +634,10 @@ def main():
             cli.wait(name, "healthy")
         for path in PROBES * 3:
             get(SITE + path)
+        # What the idle stack holds, before any load: the cost of each mode, side by side.
+        time.sleep(timing["settle"])
+        results["idle_rss_mb"] = memory_by_group(stack.snapshot({door_container(door): "nginx" for door in doors} or None), 2)
+        results["idle_rss_total_mb"] = sum(results["idle_rss_mb"].values())
 
         if parts & {"spof", "maintenance"}:
             load = SteadyLoad(args.rate, connections=max(8, args.rate // 3), post_marker=f"limits {run_id}", max_seconds=1200,
@@ -659,7 +673,9 @@ def main():
                         limits.upgrade_doors(run_id)
                     else:
                         limits.restart("nginx", "nginx restarted")
-                    if not cluster:
+                    if cluster:
+                        limits.restart_in_turn(cluster, "MySQL nodes restarted one at a time (a rolling reconfiguration)")
+                    else:
                         limits.restart("mysql", "MySQL restarted")
             finally:
                 load.stop()

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Configuration;
 using FooBar.AppHost;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -15,8 +16,9 @@ var mysql = builder.AddMySql("mysql")
 var database = mysql.AddDatabase("foobardb");
 // The app's own login: rights on foobardb only. Root's password stays with the mysql resource.
 var webLogin = database.AddUser("foobardb-web", userName: "foobar_web");
-// A database admin page (Adminer) on loopback, logged in as root over MySQL's socket: for a developer, so never in production.
-if (!profile.IsProduction)
+// A database admin page (Adminer) on loopback, logged in as root over MySQL's socket: for a developer, so never in
+// production. Opt-in (FooBar:AdminPage) until its container starts reliably under the tests' stack (see the dns branch's report).
+if (!profile.IsProduction && builder.Configuration.GetValue("FooBar:AdminPage", false))
 {
     mysql.WithAdminer(admin => admin.WithDockerfile("../images/adminer"));
 }

@@ -75,7 +75,7 @@ public sealed class DnsModelTests
     [Fact]
     public async Task The_admin_page_runs_in_development_on_loopback_beside_mysql_and_not_in_production()
     {
-        await using (var development = await AppHostModel.CreateAsync())
+        await using (var development = await AppHostModel.CreateAsync(["--FooBar:AdminPage=true"]))
         {
             var admin = development.Resources.OfType<AdminerResource>().Single();
             Assert.Equal("mysql-admin", admin.Name);
@@ -87,7 +87,7 @@ public sealed class DnsModelTests
             Assert.Equal(socket.Source, Assert.Single(admin.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == "/run/mysqld").Source);
         }
 
-        await using var production = await AppHostModel.CreateAsync(["--FooBar:Profile=Production"]);
+        await using var production = await AppHostModel.CreateAsync(["--FooBar:Profile=Production", "--FooBar:AdminPage=true"]);
         Assert.Empty(production.Resources.OfType<AdminerResource>());
         Assert.DoesNotContain(production.Resources.OfType<MySqlServerResource>().Single().Annotations.OfType<ContainerMountAnnotation>(),
             m => m.Target == "/run/mysqld");

@@ -16,13 +16,6 @@ var mysql = builder.AddMySql("mysql")
 var database = mysql.AddDatabase("foobardb");
 // The app's own login: rights on foobardb only. Root's password stays with the mysql resource.
 var webLogin = database.AddUser("foobardb-web", userName: "foobar_web");
-// A database admin page (Adminer) on loopback, logged in as root over MySQL's socket: for a developer, so never in
-// production. Opt-in (FooBar:AdminPage) until its container starts reliably under the tests' stack (see the dns branch's report).
-if (!profile.IsProduction && builder.Configuration.GetValue("FooBar:AdminPage", false))
-{
-    mysql.WithAdminer(admin => admin.WithDockerfile("../images/adminer"));
-}
-
 // DNS, steps 2 and 3: the stack's own authoritative server for foobar.com (NSD), on 127.0.0.1:8053 over UDP and TCP.
 // foobar.com's A records are the addresses of the parts visitors reach (nginx, or each front door), read from the model.
 var dns = builder.AddDnsServer("dns", "foobar.com", port: 8053)

@@ -3,7 +3,7 @@ using FooBar.Tests.Infrastructure;
 
 namespace FooBar.Tests;
 
-/// <summary>The stack's DNS server and admin page in the model, built but not started: the zone's text in each mode, without Docker.</summary>
+/// <summary>The stack's DNS server in the model, built but not started: the zone's text in each mode, without Docker.</summary>
 [Trait(Speed.Name, Speed.Fast), LeavesNoAppHostData]
 public sealed class DnsModelTests
 {
@@ -70,26 +70,5 @@ public sealed class DnsModelTests
         var environment = await AppHostModel.EnvironmentAsync(app, appHost.Resources.OfType<ProjectResource>().Single());
 
         Assert.Equal("{dns.connectionString}", environment["ConnectionStrings__dns"]);
-    }
-
-    [Fact]
-    public async Task The_admin_page_runs_in_development_on_loopback_beside_mysql_and_not_in_production()
-    {
-        await using (var development = await AppHostModel.CreateAsync(["--FooBar:AdminPage=true"]))
-        {
-            var admin = development.Resources.OfType<AdminerResource>().Single();
-            Assert.Equal("mysql-admin", admin.Name);
-            var http = admin.Annotations.OfType<EndpointAnnotation>().Single();
-            Assert.False(http.IsProxied || http.IsExternal);
-            // MySQL's socket folder, shared: root logs in from localhost, with no grant for a network.
-            var mysql = development.Resources.OfType<MySqlServerResource>().Single();
-            var socket = Assert.Single(mysql.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == "/run/mysqld");
-            Assert.Equal(socket.Source, Assert.Single(admin.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == "/run/mysqld").Source);
-        }
-
-        await using var production = await AppHostModel.CreateAsync(["--FooBar:Profile=Production", "--FooBar:AdminPage=true"]);
-        Assert.Empty(production.Resources.OfType<AdminerResource>());
-        Assert.DoesNotContain(production.Resources.OfType<MySqlServerResource>().Single().Annotations.OfType<ContainerMountAnnotation>(),
-            m => m.Target == "/run/mysqld");
     }
 }

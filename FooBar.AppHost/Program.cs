@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.Configuration;
 using FooBar.AppHost;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -15,6 +16,13 @@ var database = highAvailability.Enabled
     : builder.AddMySql("mysql").WithImageFromConfiguration().WithDataVolume().AddDatabase("foobardb");
 // The app's own login: rights on foobardb only. Root's password stays with the mysql resource.
 var webLogin = database.AddUser("foobardb-web", userName: "foobar_web");
+// DNS, steps 2 and 3: the stack's own authoritative server for foobar.com (NSD), on 127.0.0.1:8053 over UDP and TCP.
+// foobar.com's A records are the addresses of the parts visitors reach (nginx, or each front door), read from the model.
+var dns = builder.AddDnsServer("dns", "foobar.com", port: 8053)
+    .WithDockerfile("../images/dns")
+    .WithAlias("www")
+    // Writes the zone again from the model with a new serial and has NSD read it while it answers.
+    .WithReloadCommand();
 
 // The application servers: render dynamic pages from MySQL data. One ("web", the seed's single server), or with
 // FooBar:WebInstances = N the redundant mode: web-1 … web-N, each its own resource, which nginx balances across.
@@ -23,6 +31,8 @@ var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.C
     // Its built program on its own port: no `dotnet run` wrapper, no proxy in front.
     .RunDirectly()
     .WithReference(webLogin, connectionName: "foobardb")
+    // The journey page asks the stack's DNS how www.foobar.com resolves.
+    .WithDnsServer(dns)
     // The instances share MySQL's connection limit: each pool holds at most its share.
     .WithEnvironment("Database__MaxPoolSize", webInstances.PoolSizeEach.ToString(CultureInfo.InvariantCulture))
     .WaitFor(webLogin)

@@ -10,6 +10,8 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddFooBarData("foobardb");
+// The journey page's steps 2 and 3: how the stack's own DNS server answers for the name asked for.
+builder.Services.AddSingleton<FooBar.Web.Dns.StackDns>();
 // A page asked for with a method it has no handler for answers 405, not a page rendered without its data.
 builder.Services.AddRazorPages(options => options.Conventions.ConfigureFilter(new MethodNotAllowedFilter()));
 

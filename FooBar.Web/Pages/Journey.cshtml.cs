@@ -1,5 +1,6 @@
 using System.Globalization;
 using FooBar.Web.Data;
+using FooBar.Web.Dns;
 using FooBar.Web.Requests;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -12,7 +13,7 @@ namespace FooBar.Web.Pages;
 /// "How this page reached you": the request path's nine steps, filled in with this request's own data.
 /// Every value comes from the request, the process or MySQL; what the server cannot know is said so.
 /// </summary>
-public class JourneyModel(ServerProbe probe, IConfiguration configuration, IServer server) : PageModel
+public class JourneyModel(ServerProbe probe, StackDns dns, IConfiguration configuration, IServer server) : PageModel
 {
     public string Host { get; private set; } = "";
     public string Method { get; private set; } = "";
@@ -40,6 +41,12 @@ public class JourneyModel(ServerProbe probe, IConfiguration configuration, IServ
     public DateTimeOffset? AppReceivedAt { get; private set; }
 
     public ServerVisit Database { get; private set; } = null!;
+
+    /// <summary>How the stack's DNS answers for the name asked for; null with no DNS server, or for an address asked for directly.</summary>
+    public DnsLookup? Dns { get; private set; }
+
+    /// <summary>The stack's DNS server, <c>address:port</c>, or null.</summary>
+    public string? DnsServer => dns.Server?.ToString();
 
     public string? TraceId { get; private set; }
     public Uri? TraceUrl { get; private set; }
@@ -78,6 +85,9 @@ public class JourneyModel(ServerProbe probe, IConfiguration configuration, IServ
         TraceId = activity?.TraceId.ToHexString();
         TraceUrl = TraceId is null ? null : DashboardLink.ForTrace(configuration, TraceId);
 
+        // The name without its port; an address (127.0.0.1) was never looked up.
+        var name = Request.Host.Host;
+        Dns = System.Net.IPAddress.TryParse(name, out _) ? null : await dns.LookUpAsync(name, cancellationToken);
         Database = await probe.VisitAsync(cancellationToken);
     }
 

@@ -87,6 +87,31 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
         Assert.Equal("3", await StatusAsync(db, "wsrep_cluster_size"));
     }
 
+    [Fact]
+    public async Task Every_node_restarted_in_turn_under_load_as_a_rolling_upgrade_costs_no_request_and_loses_or_doubles_no_post()
+    {
+        // A new configuration or image reaches a node only by its restart: one node at a time, the next once it is synced.
+        var (requests, load) = await UnderLoadAsync(async () =>
+        {
+            foreach (var node in Nodes)
+            {
+                var restartedAt = DateTime.UtcNow.AddSeconds(-1);
+                await stack.App.ExecuteCommandAsync(node, KnownResourceCommands.RestartCommand);
+                // This start's own health, not the last one's: two nodes down at once would cost the cluster its quorum.
+                await stack.App.ResourceNotifications.WaitForResourceAsync(node, e => e.Snapshot.StartTimeStamp >= restartedAt
+                    && e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy)
+                    .WaitAsync(RejoinTimeout);
+            }
+        });
+
+        await AssertNothingLostAsync(requests, load);
+        foreach (var node in Nodes)
+        {
+            await using var db = await OpenNodeAsync(node);
+            Assert.Equal("3", await StatusAsync(db, "wsrep_cluster_size"));
+        }
+    }
+
     // The steady load, with the fault in its middle; returns every request it made.
     private async Task<(IReadOnlyList<SteadyLoad.Request>, SteadyLoad)> UnderLoadAsync(Func<Task> fault)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Aspire.Hosting;
 using FooBar.Hosting.Programs;
 using FooBar.Tests.Infrastructure;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Xunit.Abstractions;
 
 namespace FooBar.Tests;
@@ -175,6 +176,37 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
         SteadyLoad.Report(requests, output.WriteLine);
         load.AssertAtLeast(gets: 30, posts: 3);
         Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
+        Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
+    }
+
+    [Fact]
+    public async Task An_app_instance_killed_and_another_hung_under_load_lose_no_page_view_and_are_both_replaced()
+    {
+        await BothDoorsRunningAsync();
+        var (killed, hung) = (stack.App.ProcessId("web-1"), stack.App.ProcessId("web-2"));
+        await using var load = SteadyLoad.Start(stack);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Process.GetProcessById(killed).Kill();
+        await Signals.SendAsync("STOP", hung);
+        try
+        {
+            // Supervision starts the killed one again; the hung one's liveness probe ends it first.
+            foreach (var (instance, pid) in new[] { ("web-1", killed), ("web-2", hung) })
+            {
+                await stack.App.ResourceNotifications.WaitForResourceAsync(instance, e => e.Snapshot.HealthStatus == HealthStatus.Healthy
+                    && DistributedApplicationExtensions.ProcessId(e.Snapshot) is { } now && now != pid).WaitAsync(TimeSpan.FromMinutes(1));
+            }
+        }
+        finally
+        {
+            await Signals.ContinueIfAliveAsync(hung);
+        }
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var requests = await load.StopAsync();
+
+        SteadyLoad.Report(requests, output.WriteLine);
+        load.AssertAtLeast(gets: 50, posts: 5);
+        Assert.All(requests.Where(r => r.Method == "GET"), get => Assert.True(get.Succeeded, $"failed: {get}"));
         Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
     }
 

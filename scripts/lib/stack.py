@@ -151,7 +151,7 @@ class Stack:
         return members
 
     def groups(self, table, extra_containers=None):
-        """pid -> group for the stack's processes: nginx, mysql, tunnel (containers), web, dashboard, aspire (the
+        """pid -> group for the stack's processes: nginx, mysql, tunnel, dns (containers), web, dashboard, aspire (the
         AppHost and DCP), docker-proxy; and, for `extra_containers` (name prefix -> group), containers of others."""
         members = self.members(table)
         found = containers()
@@ -162,7 +162,7 @@ class Stack:
             cid = next((c for c in names if c in cgroup), None)
             extra = next((g for prefix, g in (extra_containers or {}).items() if cid and names[cid].startswith(prefix)), None)
             if cid and (cid in ours or extra):
-                groups[pid] = extra or next((g for g in ("nginx", "mysql", "tunnel") if names[cid].startswith(g)), names[cid])
+                groups[pid] = extra or next((g for g in ("nginx", "mysql", "tunnel", "dns") if names[cid].startswith(g)), names[cid])
             elif pid in members:
                 text = " ".join(cmdline)
                 if "Aspire.Dashboard" in text:
@@ -216,7 +216,16 @@ class Stack:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and (ours & set(containers(all_states=True)) or alive(members)):
             time.sleep(1)
-        left = sorted(ours & set(containers(all_states=True))) + [f"pid {pid}" for pid in sorted(alive(members))]
+        # DCP's own helpers (its `docker events` listeners) can outlive it when it is stopped with its process group.
+        outlived = sorted(alive(members))
+        if outlived:
+            print(f"ending what outlived the stack by 60 s: {', '.join(f'pid {pid}' for pid in outlived)}", flush=True)
+            for pid in outlived:
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        left = sorted(ours & set(containers(all_states=True)))
         if left:
             print(f"warning: still there 60 s after the stack stopped: {', '.join(left)}", flush=True)
         self.process = None

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.Configuration;
 using FooBar.AppHost;
 
 var builder = DistributedApplication.CreateBuilder(args);

@@ -45,17 +45,9 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
     [Fact]
     public async Task A_front_door_stopped_under_load_fails_no_request_and_stores_every_post()
     {
-        await BothDoorsRunningAsync();
-        await using var load = SteadyLoad.Start(stack);
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        await stack.App.StopForAsync("nginx-1", TimeSpan.FromSeconds(5));
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        var requests = await load.StopAsync();
+        var requests = await UnderLoadAsync(() => stack.App.StopForAsync("nginx-1", TimeSpan.FromSeconds(5)));
 
-        SteadyLoad.Report(requests, output.WriteLine);
-        load.AssertAtLeast(gets: 50, posts: 5);
         Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
-        Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
     }
 
     [Fact]
@@ -131,18 +123,14 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
         var changed = image.Name;
         try
         {
-            await using var load = SteadyLoad.Start(stack);
-            await Task.Delay(TimeSpan.FromSeconds(2));
-            var clock = Stopwatch.StartNew();
-            await stack.App.ExecuteCommandAsync("nginx-1", NginxFrontDoorExtensions.RollingRestartDoorsCommandName);
-            output.WriteLine($"rolling restart of the doors took {clock.Elapsed.TotalSeconds:0.0} s");
-            await Task.Delay(TimeSpan.FromSeconds(2));
-            var requests = await load.StopAsync();
+            var requests = await UnderLoadAsync(async () =>
+            {
+                var clock = Stopwatch.StartNew();
+                await stack.App.ExecuteCommandAsync("nginx-1", NginxFrontDoorExtensions.RollingRestartDoorsCommandName);
+                output.WriteLine($"rolling restart of the doors took {clock.Elapsed.TotalSeconds:0.0} s");
+            });
 
-            SteadyLoad.Report(requests, output.WriteLine);
-            load.AssertAtLeast(gets: 50, posts: 5);
             Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
-            Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
             // Each door now runs a new container of the changed recipe's image.
             foreach (var (door, old) in doors.Zip(before))
             {
@@ -163,51 +151,59 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
     [Fact]
     public async Task Both_front_doors_reloaded_under_load_fail_no_request()
     {
-        await BothDoorsRunningAsync();
-        await using var load = SteadyLoad.Start(stack);
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        foreach (var door in Doors)
+        var requests = await UnderLoadAsync(async () =>
         {
-            await stack.App.ExecuteCommandAsync(door, NginxCommandExtensions.ReloadCommandName);
-            await Task.Delay(TimeSpan.FromSeconds(2));
-        }
-        var requests = await load.StopAsync();
+            foreach (var door in Doors)
+            {
+                await stack.App.ExecuteCommandAsync(door, NginxCommandExtensions.ReloadCommandName);
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+        }, gets: 30, posts: 3);
 
-        SteadyLoad.Report(requests, output.WriteLine);
-        load.AssertAtLeast(gets: 30, posts: 3);
         Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
-        Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
     }
 
     [Fact]
     public async Task An_app_instance_killed_and_another_hung_under_load_lose_no_page_view_and_are_both_replaced()
     {
-        await BothDoorsRunningAsync();
         var (killed, hung) = (stack.App.ProcessId("web-1"), stack.App.ProcessId("web-2"));
+        var requests = await UnderLoadAsync(async () =>
+        {
+            Process.GetProcessById(killed).Kill();
+            await Signals.SendAsync("STOP", hung);
+            try
+            {
+                // Supervision starts the killed one again; the hung one's liveness probe ends it first.
+                foreach (var (instance, pid) in new[] { ("web-1", killed), ("web-2", hung) })
+                {
+                    await stack.App.ResourceNotifications.WaitForResourceAsync(instance, e => e.Snapshot.HealthStatus == HealthStatus.Healthy
+                        && DistributedApplicationExtensions.ProcessId(e.Snapshot) is { } now && now != pid).WaitAsync(TimeSpan.FromMinutes(1));
+                }
+            }
+            finally
+            {
+                await Signals.ContinueIfAliveAsync(hung);
+            }
+        });
+
+        Assert.All(requests.Where(r => r.Method == "GET"), get => Assert.True(get.Succeeded, $"failed: {get}"));
+    }
+
+    // The steady load around what a test does, every request recorded; at least `gets` GETs and `posts` acknowledged
+    // posts, and every acknowledged post stored, or the test fails. Each test begins with both doors answering.
+    private async Task<IReadOnlyList<SteadyLoad.Request>> UnderLoadAsync(Func<Task> fault, int gets = 50, int posts = 5)
+    {
+        await BothDoorsRunningAsync();
         await using var load = SteadyLoad.Start(stack);
         await Task.Delay(TimeSpan.FromSeconds(2));
-        Process.GetProcessById(killed).Kill();
-        await Signals.SendAsync("STOP", hung);
-        try
-        {
-            // Supervision starts the killed one again; the hung one's liveness probe ends it first.
-            foreach (var (instance, pid) in new[] { ("web-1", killed), ("web-2", hung) })
-            {
-                await stack.App.ResourceNotifications.WaitForResourceAsync(instance, e => e.Snapshot.HealthStatus == HealthStatus.Healthy
-                    && DistributedApplicationExtensions.ProcessId(e.Snapshot) is { } now && now != pid).WaitAsync(TimeSpan.FromMinutes(1));
-            }
-        }
-        finally
-        {
-            await Signals.ContinueIfAliveAsync(hung);
-        }
+        await fault();
         await Task.Delay(TimeSpan.FromSeconds(2));
         var requests = await load.StopAsync();
 
         SteadyLoad.Report(requests, output.WriteLine);
-        load.AssertAtLeast(gets: 50, posts: 5);
-        Assert.All(requests.Where(r => r.Method == "GET"), get => Assert.True(get.Succeeded, $"failed: {get}"));
+        load.AssertAtLeast(gets, posts);
         Assert.Equal(load.AcknowledgedPosts.Order(), await stack.Database.PostIdsTitledAsync(load.PostMarker));
+        return requests;
     }
 
     private static async Task<string> ContainerIdAsync(string container) =>

@@ -82,8 +82,7 @@ public static class MySqlClusterBuilderExtensions
         {
             var node = new MySqlClusterNodeResource($"{name}-{i}", cluster, $"127.0.0.{FirstHostAddress - 1 + i}");
             cluster.AddNode(node);
-            var nodeHealthCheckKey = $"{node.Name}_ready";
-            builder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlClusterNodeReadyCheck>(nodeHealthCheckKey,
+            builder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlClusterNodeReadyCheck>(node.ReadyCheckKey,
                 new Func<string?>(() => status.ContainerOf(node)));
 
             builder.AddResource(node)
@@ -98,7 +97,7 @@ public static class MySqlClusterBuilderExtensions
                     endpoint.Port = port;
                 })
                 .WithVolume(VolumeNameGenerator.Generate(builder.CreateResourceBuilder(node), "data"), DataDirectory)
-                .WithHealthCheck(nodeHealthCheckKey)
+                .WithHealthCheck(node.ReadyCheckKey)
                 // A published stack's orchestrator runs the same check in the container.
                 .WithAnnotation(new ContainerHealthCheckAnnotation(["CMD", "node-ready"]))
                 .WithEnvironment(context =>

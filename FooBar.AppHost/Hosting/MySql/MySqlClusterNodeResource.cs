@@ -15,6 +15,9 @@ public sealed class MySqlClusterNodeResource(string name, MySqlClusterResource c
 {
     internal const string PrimaryEndpointName = "tcp";
 
+    /// <summary>The key of the node's own health check, whose report the cluster's status reads.</summary>
+    internal string ReadyCheckKey => $"{Name}_ready";
+
     /// <summary>Gets the cluster this node belongs to.</summary>
     public MySqlClusterResource Cluster { get; } = cluster ?? throw new ArgumentNullException(nameof(cluster));
 

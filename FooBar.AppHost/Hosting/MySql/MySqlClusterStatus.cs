@@ -3,15 +3,16 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Aspire.Hosting.ApplicationModel;
-using FooBar.Hosting.Programs;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace FooBar.Hosting.MySql;
 
 /// <summary>
 /// What a <see cref="MySqlClusterResource"/> is doing, as the dashboard shows it: each node's Galera state as its own
-/// <c>node-ready</c> reports it, how many are synced and the cluster's size (<c>wsrep_cluster_size</c>), in the cluster
-/// resource's properties and its health report; refreshed by its health check and whenever a node starts, stops or
-/// changes health. It also knows each node's container, which <c>docker exec</c> takes.
+/// health check last reported it (<c>node-ready</c>'s line), how many are synced and the cluster's size
+/// (<c>wsrep_cluster_size</c>), in the cluster resource's properties and its health report; refreshed by its health
+/// check and whenever a node starts, stops or reports anew. It reads the nodes' reports rather than asking the nodes
+/// again. It also knows each node's container, which <c>docker exec</c> takes.
 /// </summary>
 internal sealed partial class MySqlClusterStatus(MySqlClusterResource cluster)
 {
@@ -53,7 +54,8 @@ internal sealed partial class MySqlClusterStatus(MySqlClusterResource cluster)
                     continue;
                 }
                 _containers[node.Name] = update.ResourceId;
-                var seen = $"{update.Snapshot.State?.Text}/{update.Snapshot.HealthStatus}";
+                var report = update.Snapshot.HealthReports.FirstOrDefault(r => r.Name == node.ReadyCheckKey);
+                var seen = $"{update.Snapshot.State?.Text}/{report?.Status}/{report?.Description}";
                 if (!_lastSeen.TryGetValue(node.Name, out var before) || before != seen)
                 {
                     _lastSeen[node.Name] = seen;
@@ -66,7 +68,7 @@ internal sealed partial class MySqlClusterStatus(MySqlClusterResource cluster)
         }
     }
 
-    /// <summary>Asks every running node for its state, shows the result, and returns how many nodes are synced, and a line saying it all.</summary>
+    /// <summary>Reads every running node's last report, shows the result, and returns how many nodes are synced, and a line saying it all.</summary>
     public async Task<(int Synced, string Summary)> RefreshAsync(ResourceNotificationService notifications, CancellationToken cancellationToken)
     {
         await _refreshing.WaitAsync(cancellationToken);
@@ -78,20 +80,20 @@ internal sealed partial class MySqlClusterStatus(MySqlClusterResource cluster)
             foreach (var node in cluster.Nodes)
             {
                 var state = notifications.TryGetCurrentState(node.Name, out var current) ? current.Snapshot.State?.Text : null;
-                if (state != KnownResourceStates.Running || ContainerOf(node) is not { } container)
+                if (state != KnownResourceStates.Running
+                    || current!.Snapshot.HealthReports.FirstOrDefault(r => r.Name == node.ReadyCheckKey) is not { Status: { } health } report)
                 {
                     nodes.Add($"{node.Name} {state ?? "not started"}");
                     continue;
                 }
                 // node-ready's line: "ready=ON state=Synced cluster_size=3", or why it could not say.
-                var (exitCode, output) = await DockerCli.RunAsync(["exec", container, "node-ready"], cancellationToken);
-                var report = ReportLine().Match(output);
-                if (exitCode == 0)
+                var line = ReportLine().Match(report.Description ?? "");
+                if (health == HealthStatus.Healthy)
                 {
                     synced++;
-                    size = Math.Max(size, report.Success ? int.Parse(report.Groups["size"].Value, CultureInfo.InvariantCulture) : 0);
+                    size = Math.Max(size, line.Success ? int.Parse(line.Groups["size"].Value, CultureInfo.InvariantCulture) : 0);
                 }
-                nodes.Add($"{node.Name} {(report.Success ? report.Groups["state"].Value : output.Trim())}");
+                nodes.Add($"{node.Name} {(line.Success ? line.Groups["state"].Value : report.Description?.Trim())}");
             }
 
             var summary = $"{synced} of {cluster.Nodes.Count} nodes synced, cluster size {size}: {string.Join(", ", nodes)}";

@@ -59,11 +59,8 @@ public static class DistributedApplicationExtensions
             ? pid
             : throw new InvalidOperationException($"{resourceName} has no running process.");
 
-    /// <summary>The process id in a project's snapshot, or null while it has none.</summary>
-    public static int? ProcessId(CustomResourceSnapshot snapshot) =>
-        snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
-            ? Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture)
-            : null;
+    /// <summary>The process id in a project's snapshot, or null while it has none (the liveness probe's reading of it).</summary>
+    public static int? ProcessId(CustomResourceSnapshot snapshot) => ProjectLivenessExtensions.ProcessId(snapshot);
 
     /// <summary>Everything a resource has written to its console so far.</summary>
     public static async Task<List<string>> LogLinesAsync(this DistributedApplication app, string resourceName)

@@ -96,12 +96,16 @@ public static class ProjectLivenessExtensions
         }
     }
 
+    /// <summary>The process id in an executable's or project's snapshot (DCP's <c>executable.pid</c>), or null while it has none.</summary>
+    internal static int? ProcessId(CustomResourceSnapshot snapshot) =>
+        snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
+            ? Convert.ToInt32(pid, CultureInfo.InvariantCulture)
+            : null;
+
     // The running process's id, from the dashboard's snapshot; null while it is not running.
     private static int? RunningProcess(ResourceNotificationService notifications, string resourceName) =>
-        notifications.TryGetCurrentState(resourceName, out var state)
-        && state.Snapshot.State?.Text == KnownResourceStates.Running
-        && state.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
-            ? Convert.ToInt32(pid, CultureInfo.InvariantCulture)
+        notifications.TryGetCurrentState(resourceName, out var state) && state.Snapshot.State?.Text == KnownResourceStates.Running
+            ? ProcessId(state.Snapshot)
             : null;
 
     private static void Kill(int pid)

@@ -24,13 +24,18 @@ public static class NginxCommandExtensions
     /// <param name="builder">The nginx resource builder.</param>
     /// <returns>The nginx resource builder.</returns>
     public static IResourceBuilder<NginxResource> WithReloadCommand(this IResourceBuilder<NginxResource> builder) =>
+        builder.WithReloadCommand(RunningContainer);
+
+    // The reload command of an nginx resource or a front door, on the container that `container` names (null: not running).
+    internal static IResourceBuilder<T> WithReloadCommand<T>(this IResourceBuilder<T> builder, Func<ExecuteCommandContext, string?> container)
+        where T : IResource =>
         builder.WithCommand(ReloadCommandName, "Reload configuration", async context =>
         {
-            if (RunningContainer(context) is not { } container)
+            if (container(context) is not { } running)
             {
                 return CommandResults.Failure("The nginx container is not running.");
             }
-            var failure = await ReloadAsync(container, context.CancellationToken);
+            var failure = await ReloadAsync(running, context.CancellationToken);
             return failure is null ? CommandResults.Success() : CommandResults.Failure(failure);
         },
         new CommandOptions
@@ -148,7 +153,7 @@ public static class NginxCommandExtensions
             : null;
 
     // The entrypoint renders the templates again with the container's environment before `nginx -t`; null on success.
-    internal static async Task<string?> ReloadAsync(string container, CancellationToken cancellationToken)
+    private static async Task<string?> ReloadAsync(string container, CancellationToken cancellationToken)
     {
         var (exitCode, output) = await DockerCli.RunAsync(
             ["exec", container, "sh", "-c", "/docker-entrypoint.sh nginx -t -q && nginx -s reload"], cancellationToken);

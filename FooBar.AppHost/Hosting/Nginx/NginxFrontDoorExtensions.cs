@@ -149,16 +149,8 @@ public static class NginxFrontDoorExtensions
 
             if (commands.Contains(NginxCommandExtensions.ReloadCommandName))
             {
-                resource.WithCommand(NginxCommandExtensions.ReloadCommandName, "Reload configuration", async context =>
-                    await NginxCommandExtensions.ReloadAsync(door.ContainerName, context.CancellationToken) is { } failure
-                        ? CommandResults.Failure(failure)
-                        : CommandResults.Success(),
-                    new CommandOptions
-                    {
-                        Description = "Render the templates again, check them with nginx -t and reload this door's nginx.",
-                        IconName = "ArrowSync",
-                        UpdateState = NginxCommandExtensions.EnabledWhileRunning,
-                    });
+                // Its own nginx only: the command is enabled while the door runs, and its container is named by the door.
+                resource.WithReloadCommand(_ => door.ContainerName);
             }
             if (commands.Contains(NginxCommandExtensions.RollingRestartCommandName) && upstreams.FirstOrDefault(u => u.Servers.Count > 1) is { } rolled)
             {

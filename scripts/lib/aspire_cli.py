@@ -14,10 +14,10 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from stack import REPO
+from waiting import wait_until
 
 SOCKETS = Path.home() / ".aspire/cli/bch"
 
@@ -25,12 +25,8 @@ SOCKETS = Path.home() / ".aspire/cli/bch"
 class AspireCli:
     def __init__(self, apphost_pid, timeout=30):
         """Waits up to `timeout` s for the AppHost's socket; refuses when there is none or more than one."""
-        deadline = time.monotonic() + timeout
-        while True:
-            sockets = sorted(SOCKETS.glob(f"*.{apphost_pid}"))
-            if len(sockets) == 1 or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
+        wait_until(lambda: len(list(SOCKETS.glob(f"*.{apphost_pid}"))) == 1, timeout, interval=0.5)
+        sockets = sorted(SOCKETS.glob(f"*.{apphost_pid}"))
         if len(sockets) != 1:
             raise SystemExit(f"cannot tell which backchannel is the AppHost's (pid {apphost_pid}): found {len(sockets)} "
                              f"socket(s) named *.{apphost_pid} in {SOCKETS}; refusing to command another AppHost")

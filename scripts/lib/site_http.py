@@ -3,9 +3,10 @@ antiforgery token and cookie."""
 import html
 import os
 import re
-import time
 import urllib.error
 import urllib.request
+
+from waiting import wait_until
 
 # nginx's published port (FooBar.AppHost/Program.cs), or another stack's (a swarm's: scripts/swarm.sh up --port P).
 SITE = os.environ.get("FOOBAR_SITE", "http://127.0.0.1:8080")
@@ -34,12 +35,7 @@ def get(url, timeout=2.0):
 
 
 def wait_for_200(url, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if get(url, timeout=1.0)[0] == 200:
-            return True
-        time.sleep(0.1)
-    return False
+    return wait_until(lambda: get(url, timeout=1.0)[0] == 200, timeout, interval=0.1)
 
 
 def parse_form(page, set_cookie):

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from site_http import get
+from waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -213,9 +214,7 @@ class Stack:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (ours & set(containers(all_states=True)) or alive(members)):
-            time.sleep(1)
+        wait_until(lambda: not (ours & set(containers(all_states=True)) or alive(members)), 60, interval=1)
         # DCP's own helpers (its `docker events` listeners) can outlive it when it is stopped with its process group.
         outlived = sorted(alive(members))
         if outlived:

@@ -29,6 +29,7 @@ from stack import CLK_TCK, REPO, Stack, commit, containers, cpu_by_group, machin
 from stack import log as stack_log  # noqa: E402
 import steady_load  # noqa: E402
 from steady_load import SteadyLoad  # noqa: E402
+from waiting import wait_until  # noqa: E402
 
 TEMPLATE = REPO / "nginx/templates/default.conf.template"
 RECIPE_REVISION = REPO / "nginx/limits-revision.txt"  # a file no layer copies: a changed recipe, a new image tag
@@ -144,9 +145,7 @@ class Limits:
     def settle(self, phase):
         """Until the pages and the static file answer 200 again (60 s at most), then `settle` seconds more, so that
         the phase's window holds the stragglers."""
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not all(get(SITE + path, timeout=2)[0] == 200 for path in PROBES):
-            time.sleep(0.2)
+        wait_until(lambda: all(get(SITE + path, timeout=2)[0] == 200 for path in PROBES), 60)
         phase.mark("answering")
         time.sleep(self.timing["settle"])
         phase.mark("end")
@@ -300,9 +299,7 @@ class Limits:
             else:
                 phase.mark("start")  # supervision's: counted from the kill
             # The new container keeps the name (DCP's, or the door's own).
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and container_id(container) in ("", old):
-                time.sleep(0.2)
+            wait_until(lambda: container_id(container) not in ("", old), 120)
             phase.mark("started")
             self.cli.wait(resource, "healthy")
             phase.mark("healthy")
@@ -332,15 +329,10 @@ class Limits:
             phase.mark("stop")
             os.kill(pid, signal.SIGSTOP)
             phase.mark("stopped")
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not gone():
-                time.sleep(0.2)
-            if not gone():
+            if not wait_until(gone, 60):
                 raise RuntimeError(f"the liveness probe did not end {resource} (pid {pid}) within 60 s")
             phase.mark("start")  # the probe ended it: supervision starts it again, a process that was not there before
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and not set(self.stack.pids("web")) - before:
-                time.sleep(0.2)
+            wait_until(lambda: set(self.stack.pids("web")) - before, 120)
             phase.mark("started")
             self.cli.wait(resource, "healthy")
             phase.mark("healthy")

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Aspire.Hosting.ApplicationModel;
 using DnsClient;
 using DnsClient.Protocol;
+using FooBar.Hosting.Containers;
 using FooBar.Hosting.Dns;
 using FooBar.Hosting.Programs;
 using Microsoft.Extensions.DependencyInjection;
@@ -101,16 +102,14 @@ public static class DnsBuilderExtensions
     public static IResourceBuilder<DnsServerResource> WithReloadCommand(this IResourceBuilder<DnsServerResource> builder) =>
         builder.WithCommand(ReloadCommandName, "Reload zone", async context =>
         {
-            if (context.Services.GetRequiredService<ResourceNotificationService>().TryGetCurrentState(context.ResourceName, out var state) is false
-                || state.Snapshot.State?.Text != KnownResourceStates.Running)
+            if (RunningContainer.Of(context) is not { } container)
             {
                 return CommandResults.Failure("The DNS server is not running.");
             }
             var server = builder.Resource;
             var serial = await server.Zone.WriteAsync(context.CancellationToken);
-            // By name (the resource id), as nginx's reload does: DCP keeps it across a stop and start.
             var (exitCode, output) = await DockerCli.RunAsync(
-                ["exec", state.ResourceId, "nsd-control", "reload", server.Zone.Name], context.CancellationToken);
+                ["exec", container, "nsd-control", "reload", server.Zone.Name], context.CancellationToken);
             if (exitCode != 0)
             {
                 return CommandResults.Failure($"nsd-control reload failed: {output.Trim()}");
@@ -123,8 +122,7 @@ public static class DnsBuilderExtensions
         {
             Description = "Write the zone again from the model, with a new serial, and have the server read it while it answers.",
             IconName = "ArrowSync",
-            UpdateState = context => context.ResourceSnapshot.State?.Text == KnownResourceStates.Running
-                ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+            UpdateState = RunningContainer.EnabledWhileRunning,
         });
 
     private static async Task<bool> ServesSerialAsync(DnsServerResource server, uint serial, CancellationToken cancellationToken)

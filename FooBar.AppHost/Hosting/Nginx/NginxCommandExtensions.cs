@@ -1,4 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
+using FooBar.Hosting.Containers;
 using FooBar.Hosting.Programs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -24,7 +25,7 @@ public static class NginxCommandExtensions
     /// <param name="builder">The nginx resource builder.</param>
     /// <returns>The nginx resource builder.</returns>
     public static IResourceBuilder<NginxResource> WithReloadCommand(this IResourceBuilder<NginxResource> builder) =>
-        builder.WithReloadCommand(RunningContainer);
+        builder.WithReloadCommand(RunningContainer.Of);
 
     // The reload command of an nginx resource or a front door, on the container that `container` names (null: not running).
     internal static IResourceBuilder<T> WithReloadCommand<T>(this IResourceBuilder<T> builder, Func<ExecuteCommandContext, string?> container)
@@ -42,7 +43,7 @@ public static class NginxCommandExtensions
         {
             Description = "Render the templates again, check them with nginx -t and reload nginx.",
             IconName = "ArrowSync",
-            UpdateState = EnabledWhileRunning,
+            UpdateState = RunningContainer.EnabledWhileRunning,
         });
 
     /// <summary>
@@ -65,7 +66,7 @@ public static class NginxCommandExtensions
         }
 
         return builder.WithCommand(RollingRestartCommandName, $"Rolling restart of {upstreamName}", async context =>
-            RunningContainer(context) is { } container
+            RunningContainer.Of(context) is { } container
                 ? await RollingRestartAsync(upstream, [container],
                     context.Services.GetRequiredService<ResourceLoggerService>().GetLogger(builder.Resource), context.Services, context.CancellationToken)
                 : CommandResults.Failure("The nginx container is not running."),
@@ -73,7 +74,7 @@ public static class NginxCommandExtensions
         {
             Description = $"Restart each of {upstreamName}'s servers in turn, each out of nginx's rotation until it is healthy again.",
             IconName = "ArrowClockwise",
-            UpdateState = EnabledWhileRunning,
+            UpdateState = RunningContainer.EnabledWhileRunning,
         });
     }
 
@@ -140,17 +141,6 @@ public static class NginxCommandExtensions
         }
         return null;
     }
-
-    internal static ResourceCommandState EnabledWhileRunning(UpdateCommandStateContext context) =>
-        context.ResourceSnapshot.State?.Text == KnownResourceStates.Running ? ResourceCommandState.Enabled : ResourceCommandState.Disabled;
-
-    // By name (the resource id), as MySqlRootLogin does: DCP keeps it across a stop and start, while the
-    // snapshot's container.id may still be the old container's.
-    private static string? RunningContainer(ExecuteCommandContext context) =>
-        context.Services.GetRequiredService<ResourceNotificationService>().TryGetCurrentState(context.ResourceName, out var state)
-        && state.Snapshot.State?.Text == KnownResourceStates.Running
-            ? state.ResourceId
-            : null;
 
     // The entrypoint renders the templates again with the container's environment before `nginx -t`; null on success.
     private static async Task<string?> ReloadAsync(string container, CancellationToken cancellationToken)

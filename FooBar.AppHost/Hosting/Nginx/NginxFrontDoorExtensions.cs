@@ -1,4 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
+using FooBar.Hosting.Containers;
 using FooBar.Hosting.Nginx;
 using FooBar.Hosting.Programs;
 using Microsoft.Extensions.DependencyInjection;
@@ -144,7 +145,7 @@ public static class NginxFrontDoorExtensions
                     {
                         Description = "Restart each front door in turn, each once the others are healthy, so that a changed recipe (a new image) reaches them all while the others answer.",
                         IconName = "ArrowClockwise",
-                        UpdateState = NginxCommandExtensions.EnabledWhileRunning,
+                        UpdateState = RunningContainer.EnabledWhileRunning,
                     });
 
             if (commands.Contains(NginxCommandExtensions.ReloadCommandName))
@@ -161,7 +162,7 @@ public static class NginxFrontDoorExtensions
                     {
                         Description = $"Restart each of {rolled.Name}'s servers in turn, each out of every front door's rotation until it is healthy again.",
                         IconName = "ArrowClockwise",
-                        UpdateState = NginxCommandExtensions.EnabledWhileRunning,
+                        UpdateState = RunningContainer.EnabledWhileRunning,
                     });
             }
         }

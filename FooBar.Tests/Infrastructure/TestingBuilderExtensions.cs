@@ -1,3 +1,4 @@
+using FooBar.Hosting.Containers;
 using Microsoft.Extensions.Logging;
 
 namespace FooBar.Tests.Infrastructure;
@@ -14,7 +15,7 @@ public static class TestingBuilderExtensions
         foreach (var shared in builder.Resources.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>())
             .Where(e => e.IsExplicitlyProxied == false).GroupBy(e => e.Port))
         {
-            var port = shared.Key is not null && shared.Count() > 1 ? FreeLoopbackPort() : (int?)null;
+            var port = shared.Key is not null && shared.Count() > 1 ? FreePorts.OnAll([System.Net.IPAddress.Loopback]) : (int?)null;
             foreach (var endpoint in shared)
             {
                 endpoint.Port = port;
@@ -32,16 +33,6 @@ public static class TestingBuilderExtensions
             // "Unhealthy" is expected while servers boot; a server that never gets healthy fails the wait.
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
         return builder;
-    }
-
-    // A port no one listens on now, on loopback, as the system picks one.
-    private static int FreeLoopbackPort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     /// <summary>

@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Eventing;
+using FooBar.Hosting.Containers;
 using FooBar.Hosting.MySql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -144,43 +144,10 @@ public static class MySqlClusterBuilderExtensions
             .Select(node => node.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == MySqlClusterNodeResource.PrimaryEndpointName))
             .ToList();
         var given = endpoints.Select(e => e.Port).Distinct().ToList();
-        var shared = given is [{ } same] ? same : FreePortOnAll(cluster.Nodes.Select(node => IPAddress.Parse(node.HostAddress)).ToList());
+        var shared = given is [{ } same] ? same : FreePorts.OnAll(cluster.Nodes.Select(node => IPAddress.Parse(node.HostAddress)).ToList());
         foreach (var endpoint in endpoints)
         {
             endpoint.Port = shared;
-        }
-    }
-
-    // A port no one listens on at any of the addresses, as the system picks one for the first.
-    private static int FreePortOnAll(IReadOnlyList<IPAddress> addresses)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var listeners = new List<TcpListener>();
-            try
-            {
-                var first = new TcpListener(addresses[0], 0);
-                listeners.Add(first);
-                first.Start();
-                var port = ((IPEndPoint)first.LocalEndpoint).Port;
-                foreach (var address in addresses.Skip(1))
-                {
-                    var other = new TcpListener(address, port);
-                    listeners.Add(other);
-                    other.Start();
-                }
-                return port;
-            }
-            catch (SocketException) when (attempt < 20)
-            {
-            }
-            finally
-            {
-                foreach (var listener in listeners)
-                {
-                    listener.Stop();
-                }
-            }
         }
     }
 

@@ -168,10 +168,26 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
         return connections.MaxBy(c => c.Value).Key;
     }
 
-    private async Task WaitUntilSyncedAsync(string node) =>
-        await stack.App.ResourceNotifications.WaitForResourceAsync(node,
-            e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy)
-            .WaitAsync(RejoinTimeout);
+    private async Task WaitUntilSyncedAsync(string node)
+    {
+        try
+        {
+            await stack.App.ResourceNotifications.WaitForResourceAsync(node,
+                e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy)
+                .WaitAsync(RejoinTimeout);
+        }
+        catch (TimeoutException)
+        {
+            // What the node said is the only account of why it did not rejoin.
+            stack.App.ResourceNotifications.TryGetCurrentState(node, out var state);
+            output.WriteLine($"{node} not synced after {RejoinTimeout.TotalMinutes} min: {state?.Snapshot.State?.Text}, {state?.Snapshot.HealthStatus}; its last lines:");
+            foreach (var line in (await stack.App.LogLinesAsync(node)).TakeLast(60))
+            {
+                output.WriteLine($"  {line}");
+            }
+            throw;
+        }
+    }
 
     // Root on one node only, reading what the cluster committed before (wsrep_sync_wait): every node must hold every post.
     private async Task<MySqlConnection> OpenNodeAsync(string node)

@@ -98,9 +98,7 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
                 var restartedAt = DateTime.UtcNow.AddSeconds(-1);
                 await stack.App.ExecuteCommandAsync(node, KnownResourceCommands.RestartCommand);
                 // This start's own health, not the last one's: two nodes down at once would cost the cluster its quorum.
-                await stack.App.ResourceNotifications.WaitForResourceAsync(node, e => e.Snapshot.StartTimeStamp >= restartedAt
-                    && e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy)
-                    .WaitAsync(RejoinTimeout);
+                await WaitUntilSyncedAsync(node, startedSince: restartedAt);
             }
         });
 
@@ -168,12 +166,12 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
         return connections.MaxBy(c => c.Value).Key;
     }
 
-    private async Task WaitUntilSyncedAsync(string node)
+    private async Task WaitUntilSyncedAsync(string node, DateTime? startedSince = null)
     {
         try
         {
-            await stack.App.ResourceNotifications.WaitForResourceAsync(node,
-                e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy)
+            await stack.App.ResourceNotifications.WaitForResourceAsync(node, e => e.Snapshot.StartTimeStamp >= (startedSince ?? DateTime.MinValue)
+                && e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy)
                 .WaitAsync(RejoinTimeout);
         }
         catch (TimeoutException)

@@ -52,12 +52,16 @@ public sealed class AdminPageTests(StackFixture stack)
         Assert.Equal(HttpStatusCode.MisdirectedRequest, refused.StatusCode);
         Assert.DoesNotContain("foobardb", await refused.Content.ReadAsStringAsync());
 
-        // Another server than the stack's, or another login, is refused with Adminer's login form.
+        // Another server than the stack's, or another login, is refused with Adminer's login form: the stack's servers
+        // to choose from, nothing to type.
         foreach (var query in new[] { "?server=mysql.example.com&username=root", "?server=mysql&username=foobar_web" })
         {
             using var other = await client.GetAsync(query);
+            var html = await other.Content.ReadAsStringAsync();
             Assert.Equal(HttpStatusCode.Forbidden, other.StatusCode);
-            Assert.DoesNotContain("table=posts", await other.Content.ReadAsStringAsync());
+            Assert.DoesNotContain("table=posts", html);
+            Assert.Matches(@"<select name='auth\[server\]'><option( selected)?>mysql</select>", html);
+            Assert.DoesNotContain("auth[password]", html);
         }
     }
 }

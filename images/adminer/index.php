@@ -44,17 +44,17 @@ function adminer_object()
             return in_array(SERVER, foobar_servers(), true) && $login === getenv('ADMINER_USERNAME');
         }
 
-        // The form, after a logout: a choice of the servers (a cluster's nodes) and nothing to type.
+        // The form, shown when a login fails (a node is down): a choice of the servers (a cluster's nodes), nothing to type.
         public function loginFormField($name, $heading, $value)
         {
+            if ($name == 'driver' || $name == 'password') {
+                return '';
+            }
             if ($name == 'server') {
                 return $heading . "<select name='auth[server]'>" . optionlist(foobar_servers(), SERVER) . "</select>\n";
             }
             if ($name == 'username') {
                 return $heading . h(getenv('ADMINER_USERNAME')) . "<input type='hidden' name='auth[username]' value='" . h(getenv('ADMINER_USERNAME')) . "'>\n";
-            }
-            if ($name == 'password') {
-                return '';
             }
             return parent::loginFormField($name, $heading, $value);
         }

@@ -8,7 +8,4 @@ namespace Aspire.Hosting.ApplicationModel;
 public sealed class AdminerResource(string name) : ContainerResource(name)
 {
     internal const string HttpEndpointName = "http";
-
-    /// <summary>Gets the endpoint the page is served on (8080 in the container, a port Docker picks on 127.0.0.1).</summary>
-    public EndpointReference HttpEndpoint => field ??= new(this, HttpEndpointName);
 }

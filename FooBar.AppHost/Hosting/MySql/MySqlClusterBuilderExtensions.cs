@@ -80,6 +80,7 @@ public static class MySqlClusterBuilderExtensions
         var databases = new ClusterDatabases(cluster, status);
         for (var i = 1; i <= nodes; i++)
         {
+            var number = i;
             var node = new MySqlClusterNodeResource($"{name}-{i}", cluster, $"127.0.0.{FirstHostAddress - 1 + i}");
             cluster.AddNode(node);
             builder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlClusterNodeReadyCheck>(node.ReadyCheckKey,
@@ -108,6 +109,15 @@ public static class MySqlClusterBuilderExtensions
                     context.EnvironmentVariables["GALERA_CLUSTER_ADDRESS"] = cluster.ClusterAddress;
                     context.EnvironmentVariables["GALERA_NODE_ADDRESS"] = node.Name;
                     context.EnvironmentVariables["GALERA_CLUSTER_NAME"] = cluster.Name;
+                    MySqlBuilderExtensions.AddImageMadeDatabase(context, cluster);
+                })
+                // In a swarm: node i on the swarm's node i, where its volume stays; a first deploy's bootstrap and a
+                // rejoin after its node came back are the image's own rules (galera-node.sh), as they are here.
+                .PublishAsSwarmService(context =>
+                {
+                    context.PlaceOnNode(number);
+                    // A joiner's state transfer comes before its first green check: until then a failed check does not count.
+                    context.Service.Healthcheck!.StartPeriod = "5m";
                 })
                 .WithParentRelationship(clusterBuilder)
                 .OnResourceReady((node, @event, ct) => databases.MakeOnceAsync(node, @event.Services, ct));

@@ -32,9 +32,11 @@ global_defs {
   script_user root
 }
 vrrp_script front_door {
-  script "/usr/bin/curl --fail --silent --output /dev/null --max-time 1 $FRONT_DOOR_HEALTH_URL"
-  interval 1
-  fall 2
+  script "/usr/bin/curl --fail --silent --output /dev/null --max-time 2 $FRONT_DOOR_HEALTH_URL"
+  interval 2
+  timeout 3
+  # Three misses in a row (6 s): a slow answer on a busy machine does not move the address.
+  fall 3
   rise 2
 }
 vrrp_instance site {

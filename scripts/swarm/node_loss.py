@@ -20,7 +20,7 @@ repo = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(repo / "scripts" / "lib"))
 import steady_load  # noqa: E402
 from drain import phase_summary, swarm, web_tasks_by_node  # noqa: E402
-from site_http import SITE  # noqa: E402
+from site_http import SITE, get  # noqa: E402
 from stack import machine, run  # noqa: E402
 from steady_load import SteadyLoad  # noqa: E402
 from waiting import wait_until  # noqa: E402
@@ -43,6 +43,8 @@ def holder(address):
     neighbour table has for it."""
     if run("ip", "-o", "addr", "show", "to", address).strip():
         return "manager"
+    # A request makes the host ask who has the address now, if its neighbour entry is stale or gone.
+    get(f"{SITE}/nginx/health", timeout=1.0)
     neighbour = run("ip", "neigh", "show", address).split()
     mac = neighbour[neighbour.index("lladdr") + 1] if "lladdr" in neighbour else None
     for name in run("docker", "ps", "--filter", "name=foobar-node-", "--format", "{{.Names}}").split():
@@ -82,10 +84,10 @@ def main():
         sys.exit("this needs two simulated workers or more: scripts/swarm.sh up --nodes 3 --ha")
     held = holder(address)
     if held == "manager":
-        # The manager is this machine, which the run cannot kill: its keepalived is stopped (Swarm starts it again, and
-        # with nopreempt it does not take the address back), so that a worker takes the address before the load starts.
+        # The manager is this machine, which the run cannot kill: its keepalived is stopped, giving the address up (Swarm
+        # starts it again, and with nopreempt it does not take the address back), so a worker holds it before the load.
         keepalived = run("docker", "ps", "-q", "--filter", f"label=com.docker.swarm.service.name={args.stack}_floating-address").split()
-        run("docker", "kill", *keepalived)
+        run("docker", "stop", *keepalived)
         if not wait_until(lambda: holder(address) in workers, 30, interval=0.2):
             sys.exit(f"{address} did not move to a worker within 30 s")
         print(f"[node-loss] {address} moved from the manager to {holder(address)}")

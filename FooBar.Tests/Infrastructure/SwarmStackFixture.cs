@@ -35,6 +35,9 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
     /// <summary>nginx's published port on loopback: the only way in.</summary>
     public Uri SiteAddress { get; private set; } = null!;
 
+    /// <summary>The stack's DNS server for foobar.com, as this node publishes it on loopback.</summary>
+    public StackDns Dns { get; private set; } = null!;
+
     /// <summary>The stack's own dashboard, where its services send their telemetry.</summary>
     public Uri DashboardAddress { get; private set; } = null!;
 
@@ -56,6 +59,7 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
         var (sitePort, dnsPort, dashboardPort) = await FreePortsAsync();
         SiteAddress = new Uri($"http://127.0.0.1:{sitePort}/");
         DashboardAddress = new Uri($"http://127.0.0.1:{dashboardPort}/");
+        Dns = new StackDns(new IPEndPoint(IPAddress.Loopback, dnsPort));
 
         // The stack's DNS server publishes UDP and TCP on one port, which the kernel offered free for TCP.
         var up = await RunScriptAsync(UpTimeout, "up", "--web-instances", $"{WebInstances}", "--port", $"{sitePort}", "--dns-port", $"{dnsPort}", "--dashboard-port", $"{dashboardPort}");

@@ -19,13 +19,12 @@ from pathlib import Path
 repo = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(repo / "scripts" / "lib"))
 import steady_load  # noqa: E402
-from drain import phase_summary, swarm, web_tasks_by_node  # noqa: E402
+from drain import SETTLE_S, maintenance, phase_summary, swarm, web_tasks_by_node  # noqa: E402
 from site_http import SITE, get  # noqa: E402
 from stack import machine, run  # noqa: E402
 from steady_load import SteadyLoad  # noqa: E402
 from waiting import wait_until  # noqa: E402
 
-SETTLE_S = 15     # steady load before the first phase and after each
 KILLED_S = 30     # the kill phase: the address moves, Swarm declares the node down and moves its web task
 TWO_NODES_S = 20  # the site on the two nodes left
 FAILOVER_TARGET_S = 3
@@ -119,18 +118,7 @@ def main():
         timings["revive_s"], _ = swarm("revive", victim)
         holders["after_revive"] = holder(address)
         time.sleep(SETTLE_S)
-        marks["drain"] = load.now()
-        timings["drain_s"], _ = swarm("drain", other)
-        holders["after_drain"] = holder(address)
-        time.sleep(SETTLE_S)
-        marks["activate"] = load.now()
-        timings["activate_s"], _ = swarm("activate", other)
-        time.sleep(SETTLE_S)
-        marks["update"] = load.now()
-        timings["update_s"], _ = swarm("update", "--stack", args.stack)
-        placements["updated"] = web_tasks_by_node(args.stack)
-        time.sleep(SETTLE_S)
-        marks["end"] = load.now()
+        maintenance(load, args.stack, other, marks, timings, placements)
     finally:
         load.stop()
 

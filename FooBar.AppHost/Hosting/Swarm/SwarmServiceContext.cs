@@ -41,13 +41,7 @@ public sealed class SwarmServiceContext
     /// One task on every node (<c>mode: global</c>), such as a front door each node opens to visitors; replaced by
     /// stopping the old task first, since the two would hold one port of one node.
     /// </summary>
-    public void RunOnEveryNode()
-    {
-        Service.Deploy.Mode = "global";
-        Service.Deploy.Replicas = null;
-        Service.Deploy.Placement = null;
-        SwarmStackWriter.UpdateOrder(Service, "stop-first");
-    }
+    public void RunOnEveryNode() => SwarmStackWriter.RunOnEveryNode(Service);
 
     /// <summary>
     /// Runs the service on the node numbered <paramref name="number"/> only (its label

@@ -201,6 +201,15 @@ internal sealed class SwarmStackWriter
         UpdateOrder(service, pinned ? "stop-first" : "start-first");
     }
 
+    /// <summary>One task on every node, replaced by stopping the old one first (the two would hold one port of one node).</summary>
+    internal static void RunOnEveryNode(SwarmService service)
+    {
+        service.Deploy.Mode = "global";
+        service.Deploy.Replicas = null;
+        service.Deploy.Placement = null;
+        UpdateOrder(service, "stop-first");
+    }
+
     /// <summary>How a new version replaces the service's tasks, one at a time, and a failed one is rolled back.</summary>
     internal static void UpdateOrder(SwarmService service, string order)
     {

@@ -72,8 +72,8 @@ var nginx = builder.AddNginx("nginx", port: 8080)
     .RunAsFrontDoors(highAvailability.FrontDoors);
 
 // The same topology as a Docker Swarm stack, written on publish (`--operation publish --step publish`); nothing in run mode.
-// With high availability: a front door, a DNS server and a database node on every node, and the site's one address
-// moved by keepalived (VRRP) to a node whose front door answers (Swarm:FloatingAddress).
+// With high availability: a front door and a DNS server on every node, a database node on each of three, and the
+// site's one address moved by keepalived (VRRP) to a node whose front door answers (Swarm:FloatingAddress).
 var swarm = builder.AddSwarmEnvironment("swarm");
 if (highAvailability.Enabled)
 {

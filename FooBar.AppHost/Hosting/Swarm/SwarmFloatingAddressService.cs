@@ -13,6 +13,7 @@ internal static class SwarmFloatingAddressService
     // The stack's name for each node's own network namespace, Docker's network "host".
     private const string HostNetwork = "node-network";
 
+    /// <summary>The service, and the stack's name for each node's own network, which it joins.</summary>
     public static SwarmService Service(SwarmStackWriter writer, SwarmStackFile stack, SwarmFloatingAddress floating, SwarmService frontDoor, string healthPath)
     {
         var service = writer.NewService(Name);
@@ -25,7 +26,7 @@ internal static class SwarmFloatingAddressService
         service.Environment["FLOATING_ADDRESS"] = floating.Cidr;
         // The front door as this node publishes it (host mode): its port, as the deploy sets it.
         var published = frontDoor.Ports.FirstOrDefault()?.Published
-            ?? throw new InvalidOperationException($"The floating address's front door publishes no port.");
+            ?? throw new InvalidOperationException("The floating address's front door publishes no port.");
         service.Environment["FRONT_DOOR_HEALTH_URL"] = $"http://127.0.0.1:{published}{healthPath}";
         // Nothing to drain: a stopping keepalived gives the address up at once (priority 0), and another takes it.
         service.StopGracePeriod = "5s";

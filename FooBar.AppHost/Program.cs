@@ -52,7 +52,7 @@ var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.C
     }));
 
 // nginx: the front door for www.foobar.com; serves static files itself and forwards the rest to web.
-builder.AddNginx("nginx", port: 8080)
+var nginx = builder.AddNginx("nginx", port: 8080)
     .WithDockerfile("../nginx")
     .WithConfigTemplates("../nginx/templates")
     .WithStaticFilesFrom(web[0])
@@ -73,6 +73,12 @@ builder.AddNginx("nginx", port: 8080)
     .RunAsFrontDoors(highAvailability.FrontDoors);
 
 // The same topology as a Docker Swarm stack, written on publish (`--operation publish --step publish`); nothing in run mode.
-builder.AddSwarmEnvironment("swarm");
+// With high availability: a front door and a DNS server on every node, a database node on each of three, and the
+// site's one address moved by keepalived (VRRP) to a node whose front door answers (Swarm:FloatingAddress).
+var swarm = builder.AddSwarmEnvironment("swarm");
+if (highAvailability.Enabled)
+{
+    swarm.WithFloatingAddress(nginx, "../images/floating-address");
+}
 
 builder.Build().Run();

@@ -22,7 +22,7 @@ public sealed class HostsAndRoutingTests(StackFixture stack)
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         // The socket nginx's upstream names, in the folder the AppHost shares with the nginx container.
-        Assert.Matches("^unix:/.+/foobar-web-[0-9a-f]+/http\\.sock$", page.QuerySelector(".journey-app-address")?.TextContent);
+        Assert.Matches("^unix:/.+/foobar-[0-9]+-web-[0-9a-f]+/http\\.sock$", page.QuerySelector(".journey-app-address")?.TextContent);
     }
 
     [Fact]

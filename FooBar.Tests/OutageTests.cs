@@ -51,6 +51,31 @@ public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task With_the_DNS_server_answering_nothing_the_journey_page_answers_and_says_its_lookup_failed()
+    {
+        using var site = stack.CreateSiteClient();
+        // Paused, not stopped: its port still takes the queries, and the page's lookup waits out its timeout.
+        var dns = stack.App.ContainerName("dns");
+        await DockerEngine.RunAsync("pause", dns);
+        try
+        {
+            using var response = await site.GetAsync("/journey");
+            var page = await response.ReadHtmlAsync();
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Empty(page.QuerySelectorAll("tr.journey-dns-a"));
+            var outcome = page.QuerySelector(".journey-dns-rcode")?.TextContent ?? "";
+            output.WriteLine($"the page's lookup: {outcome}");
+            Assert.NotEqual("NoError", outcome);
+            Assert.Null(page.QuerySelector(".error-details"));
+        }
+        finally
+        {
+            await DockerEngine.RunAsync("unpause", dns);
+        }
+    }
+
+    [Fact]
     public async Task With_the_app_stopped_nginx_answers_with_its_own_page_and_still_serves_static_files()
     {
         using var site = stack.CreateSiteClient();

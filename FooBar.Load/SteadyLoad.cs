@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using AngleSharp.Html.Parser;
 
 namespace FooBar.Load;
@@ -13,7 +14,7 @@ namespace FooBar.Load;
 /// <see cref="GiveUp"/> behind on, so an outage cannot turn into a burst (scripts/limits.sh and the Swarm runs).
 /// Bounded: it runs until stopped, for at most <see cref="DefaultMaxDuration"/> unless told.
 /// </summary>
-public sealed class SteadyLoad : IAsyncDisposable
+public sealed partial class SteadyLoad : IAsyncDisposable
 {
     /// <summary>How long the visitors go on when nobody stops them.</summary>
     public static readonly TimeSpan DefaultMaxDuration = TimeSpan.FromMinutes(3);
@@ -33,7 +34,7 @@ public sealed class SteadyLoad : IAsyncDisposable
     private int _skipped;
 
     /// <summary>
-    /// One request: what it was, when it started, what the visitor got (a status, or an error and its short name such as
+    /// One request: what it was, when it started, what the visitor got (a status, with a failed page's heading in Error; or an error and its short name such as
     /// <c>refused</c>, <c>reset</c> or <c>timeout</c>) and how long it took; a post's requests (its form and the post) carry
     /// its number, and the acknowledged post its id.
     /// </summary>
@@ -44,7 +45,7 @@ public sealed class SteadyLoad : IAsyncDisposable
         public bool Succeeded => Method == "POST" ? Status == HttpStatusCode.Redirect : Status == HttpStatusCode.OK;
 
         public override string ToString() =>
-            $"{StartedAt.TotalSeconds,7:0.000} s {Method} {Path}: {(Status is { } status ? ((int)status).ToString() : Error)} in {Latency.TotalMilliseconds:0} ms"
+            $"{StartedAt.TotalSeconds,7:0.000} s {Method} {Path}: {(Status is { } status ? ((int)status).ToString() + (Error is null ? "" : $" \"{Error}\"") : Error)} in {Latency.TotalMilliseconds:0} ms"
             + (Retries > 0 ? $" (sent again {Retries}×)" : "");
     }
 
@@ -202,7 +203,9 @@ public sealed class SteadyLoad : IAsyncDisposable
                 using var response = await site.SendAsync(request);
                 body = await response.Content.ReadAsStringAsync();
                 var postId = request.Method == HttpMethod.Post ? PostForm.PostId(response.StatusCode, response.Headers.Location) : null;
-                record = new(request.Method.Method, path, startedAt, response.StatusCode, null, _clock.Elapsed - startedAt, attempt - 1, post, postId);
+                // A failed page's heading says who answered it (nginx's own error pages or the app's) and why.
+                var heading = (int)response.StatusCode >= 400 ? Heading().Match(body) is { Success: true } h ? h.Groups[1].Value.Trim() : null : null;
+                record = new(request.Method.Method, path, startedAt, response.StatusCode, heading, _clock.Elapsed - startedAt, attempt - 1, post, postId);
             }
             catch (HttpRequestException ex) when (attempt == 1 && (ex.HttpRequestError == HttpRequestError.ResponseEnded || ex.InnerException is IOException))
             {
@@ -241,4 +244,7 @@ public sealed class SteadyLoad : IAsyncDisposable
         {
         }
     }
+
+    [GeneratedRegex(@"<h1[^>]*>([^<]{1,120})</h1>")]
+    private static partial Regex Heading();
 }

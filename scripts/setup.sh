@@ -10,7 +10,8 @@
 #                           image (MySqlContainerImageTags) is pulled by Aspire when it first starts it
 #
 #   --tests                 also install what the tests need (scripts/test.sh): Chromium, which the
-#                           browser tests drive, and LuaJIT, which runs the nginx exporter's unit tests
+#                           browser tests drive, LuaJIT, which runs the nginx exporter's unit tests, and
+#                           testssl.sh, the TLS scanner
 #   --bench                 also install wrk, the load generator of scripts/bench.sh
 #   --limits                also install wrk and restore the Aspire CLI (scripts/limits.sh)
 set -euo pipefail
@@ -262,6 +263,12 @@ lua_runner() {
   fi
 }
 
+# The TLS scanner TlsTests runs against the site.
+tls_scanner() {
+  if command -v testssl >/dev/null; then log "  testssl $(dpkg-query -W -f '${Version}' testssl.sh 2>/dev/null) already installed"
+  else log "  installing Debian's testssl.sh"; apt_install testssl.sh; fi
+}
+
 # The load generator of scripts/bench.sh and scripts/limits.sh.
 load_tool() {
   if command -v wrk >/dev/null; then log "  wrk already installed"; else log "  installing Debian's wrk"; apt_install wrk; fi
@@ -292,6 +299,7 @@ for option in "$@"; do
     --tests)
       step "Chromium (browser tests)" chromium
       step "LuaJIT (nginx exporter tests)" lua_runner
+      step "testssl.sh (TLS tests)" tls_scanner
       ;;
     --bench) step "wrk (benchmark)" load_tool ;;
     --limits)

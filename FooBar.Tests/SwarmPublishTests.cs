@@ -191,6 +191,16 @@ public sealed class SwarmPublishTests
     }
 
     [Fact]
+    public async Task The_sites_TLS_key_never_reaches_a_published_image_or_file()
+    {
+        var stack = await PublishAsync(1);
+
+        // WithTls is for run mode: its certificate folder is not one of the mounts copied into the nginx image.
+        Assert.DoesNotContain("/etc/nginx/tls", stack.Files["images/nginx/Dockerfile"]);
+        Assert.All(stack.Files, file => Assert.DoesNotContain("PRIVATE KEY", file.Value));
+    }
+
+    [Fact]
     public async Task Every_service_sends_its_telemetry_to_the_stacks_own_dashboard_whose_OTLP_ports_are_not_published()
     {
         var stack = await PublishAsync(3);

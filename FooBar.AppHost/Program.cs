@@ -9,10 +9,11 @@ var profile = StackProfile.From(builder.Configuration);
 var highAvailability = HighAvailability.From(builder.Configuration);
 
 // MySQL: stores and returns the data. With high availability, a Galera cluster (mysql-1 … mysql-3) whose nodes each
-// hold every acknowledged write; the app is given every node, and moves to another when one fails.
+// hold every acknowledged write; the app is given every node, and moves to another when one fails. In development, a
+// database admin page beside it (Adminer, mysql-admin) on 127.0.0.1, logged in as root: a developer's tool.
 var database = highAvailability.Enabled
-    ? builder.AddMySqlCluster("mysql", HighAvailability.DatabaseNodes).AddDatabase("foobardb")
-    : builder.AddMySql("mysql").WithImageFromConfiguration().WithDataVolume().AddDatabase("foobardb");
+    ? builder.AddMySqlCluster("mysql", HighAvailability.DatabaseNodes).WithAdminPage(profile).AddDatabase("foobardb")
+    : builder.AddMySql("mysql").WithImageFromConfiguration().WithDataVolume().WithAdminPage(profile).AddDatabase("foobardb");
 // The app's own login: rights on foobardb only. Root's password stays with the mysql resource.
 var webLogin = database.AddUser("foobardb-web", userName: "foobar_web");
 // DNS, steps 2 and 3: the stack's own authoritative server for foobar.com (NSD), on 127.0.0.1:8053 over UDP and TCP.
@@ -51,7 +52,7 @@ var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.C
     }));
 
 // nginx: the front door for www.foobar.com; serves static files itself and forwards the rest to web.
-builder.AddNginx("nginx", port: 8080)
+var nginx = builder.AddNginx("nginx", port: 8080)
     .WithDockerfile("../nginx")
     .WithConfigTemplates("../nginx/templates")
     // HTTPS on 127.0.0.1:8443 with the site's certificate from this machine's own authority (scripts/setup.sh): HTTP/2,
@@ -75,6 +76,12 @@ builder.AddNginx("nginx", port: 8080)
     .RunAsFrontDoors(highAvailability.FrontDoors);
 
 // The same topology as a Docker Swarm stack, written on publish (`--operation publish --step publish`); nothing in run mode.
-builder.AddSwarmEnvironment("swarm");
+// With high availability: a front door and a DNS server on every node, a database node on each of three, and the
+// site's one address moved by keepalived (VRRP) to a node whose front door answers (Swarm:FloatingAddress).
+var swarm = builder.AddSwarmEnvironment("swarm");
+if (highAvailability.Enabled)
+{
+    swarm.WithFloatingAddress(nginx, "../images/floating-address");
+}
 
 builder.Build().Run();

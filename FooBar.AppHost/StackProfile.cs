@@ -55,6 +55,11 @@ internal static class StackProfileExtensions
     public static IResourceBuilder<NginxResource> WithProfile(this IResourceBuilder<NginxResource> builder, StackProfile profile) =>
         builder.WithTraceSampling(profile).WithEnvironment("NGINX_ACCESS_LOG", profile.IsProduction ? "sampled" : "all");
 
+    /// <summary>In development, Adminer for the server or cluster (<c>&lt;name&gt;-admin</c>), from FooBar's recipe; none in production.</summary>
+    public static IResourceBuilder<T> WithAdminPage<T>(this IResourceBuilder<T> builder, StackProfile profile)
+        where T : class, IMySqlServerResource =>
+        profile.IsProduction ? builder : builder.WithAdminer(admin => admin.WithDockerfile("../images/adminer"));
+
     // The standard variables, which the .NET SDK and nginx's exporter (nginx/lua/otel.lua) both honour.
     private static IResourceBuilder<T> WithTraceSampling<T>(this IResourceBuilder<T> builder, StackProfile profile)
         where T : IResourceWithEnvironment =>

@@ -1,3 +1,4 @@
+using DnsClient;
 using FooBar.Tests.Infrastructure;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -24,12 +25,15 @@ public sealed class BrowserTests(StackFixture stack, ITestOutputHelper output)
         Assert.True(File.Exists(Chromium), $"Chromium is missing at {Chromium}: scripts/setup.sh installs Debian's chromium package.");
         var title = $"Posted from Chromium {Guid.NewGuid():N}"[..40];
 
+        // www.foobar.com is where the stack's DNS says (the CNAME followed: this run's nginx on loopback); no other name
+        // resolves, so nothing leaves the machine.
+        var answer = await StackDns.Of(stack.App).Client().QueryAsync("www.foobar.com", QueryType.A);
+        var address = Assert.Single(answer.Answers.ARecords()).Address;
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = Chromium,
-            // www.foobar.com is this run's nginx on loopback; no other name resolves, so nothing leaves the machine.
-            Args = ["--host-resolver-rules=MAP www.foobar.com 127.0.0.1, MAP * ~NOTFOUND", "--no-sandbox"],
+            Args = [$"--host-resolver-rules=MAP www.foobar.com {address}, MAP * ~NOTFOUND", "--no-sandbox"],
         });
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1000, Height = 900 } });
         var blocked = new List<string>();
@@ -59,9 +63,13 @@ public sealed class BrowserTests(StackFixture stack, ITestOutputHelper output)
         await page.GotoAsync($"https://www.foobar.com:{stack.SiteAddress.Port}/");
         Assert.Equal(title, await page.TextContentAsync(".posts .post h3"));
 
-        // The journey page's script ran (allowed by the policy) and filled in the browser's own timing.
+        // The journey page's script ran (allowed by the policy) and filled in the browser's own timing: its lookup and
+        // connection beside the stack's DNS answer (steps 2 and 3), and the whole request.
         await page.GotoAsync($"https://www.foobar.com:{stack.SiteAddress.Port}/journey");
         await page.WaitForFunctionAsync("() => document.getElementById('browser-timing').textContent.startsWith('DNS')");
+        Assert.Matches(@"^\d+\.\d ms$", await page.TextContentAsync("#step-dns #browser-dns"));
+        Assert.Matches(@"^\d+\.\d ms$", await page.TextContentAsync("#step-ip #browser-connect"));
+        Assert.Contains("CNAME", await page.TextContentAsync("#step-dns .journey-dns"));
         Assert.Empty(blocked);
         await SaveScreenshotAsync(page, "journey.png");
 

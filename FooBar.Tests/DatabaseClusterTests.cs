@@ -98,9 +98,7 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
                 var restartedAt = DateTime.UtcNow.AddSeconds(-1);
                 await stack.App.ExecuteCommandAsync(node, KnownResourceCommands.RestartCommand);
                 // This start's own health, not the last one's: two nodes down at once would cost the cluster its quorum.
-                await stack.App.ResourceNotifications.WaitForResourceAsync(node, e => e.Snapshot.StartTimeStamp >= restartedAt
-                    && e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy)
-                    .WaitAsync(RejoinTimeout);
+                await WaitUntilSyncedAsync(node, startedSince: restartedAt);
             }
         });
 
@@ -168,10 +166,26 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
         return connections.MaxBy(c => c.Value).Key;
     }
 
-    private async Task WaitUntilSyncedAsync(string node) =>
-        await stack.App.ResourceNotifications.WaitForResourceAsync(node,
-            e => e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy)
-            .WaitAsync(RejoinTimeout);
+    private async Task WaitUntilSyncedAsync(string node, DateTime? startedSince = null)
+    {
+        try
+        {
+            await stack.App.ResourceNotifications.WaitForResourceAsync(node, e => e.Snapshot.StartTimeStamp >= (startedSince ?? DateTime.MinValue)
+                && e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy)
+                .WaitAsync(RejoinTimeout);
+        }
+        catch (TimeoutException)
+        {
+            // What the node said is the only account of why it did not rejoin.
+            stack.App.ResourceNotifications.TryGetCurrentState(node, out var state);
+            output.WriteLine($"{node} not synced after {RejoinTimeout.TotalMinutes} min: {state?.Snapshot.State?.Text}, {state?.Snapshot.HealthStatus}; its last lines:");
+            foreach (var line in (await stack.App.LogLinesAsync(node)).TakeLast(60))
+            {
+                output.WriteLine($"  {line}");
+            }
+            throw;
+        }
+    }
 
     // Root on one node only, reading what the cluster committed before (wsrep_sync_wait): every node must hold every post.
     private async Task<MySqlConnection> OpenNodeAsync(string node)

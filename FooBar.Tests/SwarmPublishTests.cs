@@ -16,23 +16,23 @@ public sealed class SwarmPublishTests
     [InlineData(3)]
     public async Task Web_is_one_service_with_a_replica_per_instance_found_by_DNS_beside_nginx_and_mysql(int instances)
     {
-        var stack = await PublishAsync(instances);
+        var stack = await SwarmPublish.PublishAsync([$"--FooBar:WebInstances={instances}"]);
 
         // The 3.x format that Debian's docker.io 20.10 requires of a stack file.
         Assert.Equal("3.8", stack.Scalar("version"));
-        Assert.Equal(["dashboard", "mysql", "nginx", "web"], stack.Services.Children.Keys.Select(k => k.ToString()).Order());
+        Assert.Equal(["dashboard", "dns", "mysql", "nginx", "web"], stack.Services.Children.Keys.Select(k => k.ToString()).Order());
         Assert.Equal(instances, stack.Resources.OfType<ProjectResource>().Count());
         Assert.Equal(instances.ToString(), stack.Scalar("services", "web", "deploy", "replicas"));
         // The virtual IP does not answer on this kind of machine: every service is found by DNS round-robin.
-        Assert.All(["dashboard", "mysql", "nginx", "web"], service => Assert.Equal("dnsrr", stack.Scalar("services", service, "deploy", "endpoint_mode")));
+        Assert.All(["dashboard", "dns", "mysql", "nginx", "web"], service => Assert.Equal("dnsrr", stack.Scalar("services", service, "deploy", "endpoint_mode")));
         // One file per topology: nothing of web-1 … web-N is left in it.
         Assert.DoesNotContain("web-1", stack.Text);
     }
 
     [Fact]
-    public async Task Only_nginx_and_the_dashboards_UI_publish_a_port_on_the_node_itself_the_model_port_unless_the_deploy_names_one()
+    public async Task Only_nginx_the_DNS_server_and_the_dashboards_UI_publish_a_port_on_the_node_itself_the_model_port_unless_the_deploy_names_one()
     {
-        var stack = await PublishAsync(3);
+        var stack = await SwarmPublish.PublishAsync(["--FooBar:WebInstances=3"]);
         var http = stack.Resources.OfType<NginxResource>().Single().Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
 
         var port = Assert.IsType<YamlMappingNode>(Assert.Single(stack.Sequence("services", "nginx", "ports")));
@@ -43,6 +43,11 @@ public sealed class SwarmPublishTests
         var dashboard = Assert.IsType<YamlMappingNode>(Assert.Single(stack.Sequence("services", "dashboard", "ports")));
         Assert.Equal("18888", dashboard["target"].ToString());
         Assert.Equal("${DASHBOARD_PORT:-18888}", dashboard["published"].ToString());
+        // The DNS server: UDP and TCP on one port, as a resolver expects.
+        var dnsPort = stack.Resources.OfType<DnsServerResource>().Single().Annotations.OfType<EndpointAnnotation>().First().Port;
+        Assert.Equal([("udp", $"${{DNS_PORT:-{dnsPort}}}", "53", "host"), ("tcp", $"${{DNS_PORT:-{dnsPort}}}", "53", "host")],
+            stack.Sequence("services", "dns", "ports").Cast<YamlMappingNode>()
+                .Select(p => (p["protocol"].ToString(), p["published"].ToString(), p["target"].ToString(), p["mode"].ToString())));
         Assert.False(stack.Service("web").Children.ContainsKey("ports"));
         Assert.False(stack.Service("mysql").Children.ContainsKey("ports"));
     }
@@ -50,7 +55,7 @@ public sealed class SwarmPublishTests
     [Fact]
     public async Task What_owns_part_of_a_node_stays_on_the_manager_and_is_replaced_stop_first_the_app_starts_first_and_rolls_back()
     {
-        var stack = await PublishAsync(3);
+        var stack = await SwarmPublish.PublishAsync(["--FooBar:WebInstances=3"]);
 
         // A published port (nginx, the dashboard) or a volume's data (MySQL) belongs to one node: the manager's.
         Assert.All(["dashboard", "mysql", "nginx"], service =>
@@ -58,7 +63,9 @@ public sealed class SwarmPublishTests
             Assert.Equal(["node.role == manager"], stack.Sequence("services", service, "deploy", "placement", "constraints").Select(c => c.ToString()));
             Assert.Equal("stop-first", stack.Scalar("services", service, "deploy", "update_config", "order"));
         });
-        Assert.False(stack.Map("services", "web", "deploy").Children.ContainsKey("placement"));
+        // web's replicas anywhere, spread evenly over the swarm's numbered nodes.
+        Assert.False(stack.Has("services", "web", "deploy", "placement", "constraints"));
+        Assert.Equal("node.labels.foobar.node", ((YamlMappingNode)Assert.Single(stack.Sequence("services", "web", "deploy", "placement", "preferences")))["spread"].ToString());
         // A new app task runs and is healthy before an old one stops; a version whose tasks fail is undone.
         Assert.Equal("start-first", stack.Scalar("services", "web", "deploy", "update_config", "order"));
         Assert.Equal("1", stack.Scalar("services", "web", "deploy", "update_config", "parallelism"));
@@ -71,7 +78,7 @@ public sealed class SwarmPublishTests
     [Fact]
     public async Task MySQL_keeps_its_data_in_the_models_named_volume()
     {
-        var stack = await PublishAsync(3);
+        var stack = await SwarmPublish.PublishAsync(["--FooBar:WebInstances=3"]);
         var data = stack.Resources.OfType<MySqlServerResource>().Single().Annotations.OfType<ContainerMountAnnotation>()
             .Single(m => m.Type == ContainerMountType.Volume);
 
@@ -82,7 +89,7 @@ public sealed class SwarmPublishTests
     [Fact]
     public async Task Passwords_are_external_Docker_secrets_read_from_files_and_no_password_is_in_any_file_written()
     {
-        var stack = await PublishAsync(3);
+        var stack = await SwarmPublish.PublishAsync(["--FooBar:WebInstances=3"]);
         var mysql = stack.Resources.OfType<MySqlServerResource>().Single();
         var login = stack.Resources.OfType<MySqlUserResource>().Single();
 
@@ -117,7 +124,7 @@ public sealed class SwarmPublishTests
     [Fact]
     public async Task References_become_service_names_on_the_stacks_network()
     {
-        var stack = await PublishAsync(3);
+        var stack = await SwarmPublish.PublishAsync(["--FooBar:WebInstances=3"]);
         var login = stack.Resources.OfType<MySqlUserResource>().Single();
 
         // web reaches MySQL by its service name, on the port MySQL listens on in its container.
@@ -135,13 +142,13 @@ public sealed class SwarmPublishTests
         Assert.Contains("server tasks.web:8080 max_fails=1 fail_timeout=10s;\n", stack.Files[Path.GetFileName(file)]);
         Assert.Equal("8080", stack.Scalar("services", "web", "environment", "HTTP_PORTS"));
         Assert.Equal(["web-1", "web-2", "web-3"], upstream.Servers.Select(s => s.Name));
-        Assert.All(["dashboard", "mysql", "nginx", "web"], service => Assert.Equal(["swarm"], stack.Sequence("services", service, "networks").Select(n => n.ToString())));
+        Assert.All(["dashboard", "dns", "mysql", "nginx", "web"], service => Assert.Equal(["swarm"], stack.Sequence("services", service, "networks").Select(n => n.ToString())));
     }
 
     [Fact]
     public async Task Health_checks_become_container_health_checks()
     {
-        var stack = await PublishAsync(3);
+        var stack = await SwarmPublish.PublishAsync(["--FooBar:WebInstances=3"]);
 
         Assert.Equal("http://127.0.0.1:8080/health", stack.Sequence("services", "web", "healthcheck", "test").Last().ToString());
         Assert.Equal("http://127.0.0.1:80/nginx/health", stack.Sequence("services", "nginx", "healthcheck", "test").Last().ToString());
@@ -154,10 +161,10 @@ public sealed class SwarmPublishTests
     [Fact]
     public async Task Every_service_runs_an_image_built_from_its_recipe_beside_the_stack_and_named_by_the_deploys_tag()
     {
-        var stack = await PublishAsync(3);
+        var stack = await SwarmPublish.PublishAsync(["--FooBar:WebInstances=3"]);
         var mysql = stack.Resources.OfType<MySqlServerResource>().Single().Annotations.OfType<ContainerImageAnnotation>().Single();
 
-        Assert.All(["dashboard", "mysql", "nginx", "web"], service =>
+        Assert.All(["dashboard", "dns", "mysql", "nginx", "web"], service =>
         {
             Assert.Equal($"${{FOOBAR_IMAGE_PREFIX:-foobar}}/{service}:${{FOOBAR_IMAGE_TAG:?set FOOBAR_IMAGE_TAG to the images' tag}}", stack.Scalar("services", service, "image"));
             Assert.Contains($"images/{service}/Dockerfile", stack.Files.Keys);
@@ -171,7 +178,7 @@ public sealed class SwarmPublishTests
     [Fact]
     public async Task The_nginx_image_holds_the_host_folders_that_dotnet_run_mounts_but_not_the_upstream_list_which_is_a_config()
     {
-        var stack = await PublishAsync(3);
+        var stack = await SwarmPublish.PublishAsync(["--FooBar:WebInstances=3"]);
         var nginx = stack.Resources.OfType<NginxResource>().Single();
         var mounts = nginx.Annotations.OfType<ContainerMountAnnotation>().Where(m => m.Type == ContainerMountType.BindMount).ToList();
         var upstreamFolder = Path.GetDirectoryName(nginx.Annotations.OfType<NginxUpstream>().Single().ServersFile);
@@ -190,10 +197,12 @@ public sealed class SwarmPublishTests
         Assert.DoesNotContain("/etc/nginx/upstreams", dockerfile);
     }
 
-    [Fact]
-    public async Task The_sites_TLS_key_never_reaches_a_published_image_or_file()
+    [Theory]
+    [InlineData("--FooBar:WebInstances=1")]
+    [InlineData("--FooBar:HighAvailability=true")]
+    public async Task The_sites_TLS_key_never_reaches_a_published_image_or_file(string mode)
     {
-        var stack = await PublishAsync(1);
+        var stack = await SwarmPublish.PublishAsync([mode]);
 
         // WithTls is for run mode: its certificate folder is not one of the mounts copied into the nginx image.
         Assert.DoesNotContain("/etc/nginx/tls", stack.Files["images/nginx/Dockerfile"]);
@@ -203,7 +212,7 @@ public sealed class SwarmPublishTests
     [Fact]
     public async Task Every_service_sends_its_telemetry_to_the_stacks_own_dashboard_whose_OTLP_ports_are_not_published()
     {
-        var stack = await PublishAsync(3);
+        var stack = await SwarmPublish.PublishAsync(["--FooBar:WebInstances=3"]);
 
         Assert.Equal("http://dashboard:18889", stack.Scalar("services", "web", "environment", "OTEL_EXPORTER_OTLP_ENDPOINT"));
         Assert.Equal("grpc", stack.Scalar("services", "web", "environment", "OTEL_EXPORTER_OTLP_PROTOCOL"));
@@ -227,57 +236,11 @@ public sealed class SwarmPublishTests
     [Fact]
     public async Task A_resources_PublishAsSwarmService_callback_has_the_last_word_on_its_service()
     {
-        var stack = await PublishAsync(1, builder => builder.AddContainer("cache", "redis", "7")
+        var stack = await SwarmPublish.PublishAsync(["--FooBar:WebInstances=1"], builder => builder.AddContainer("cache", "redis", "7")
             .PublishAsSwarmService((resource, service) => service.Deploy.Replicas = resource.Name.Length));
 
         // Its recipe retags the image the model names.
         Assert.Contains("FROM redis:7\n", stack.Files["images/cache/Dockerfile"]);
         Assert.Equal("5", stack.Scalar("services", "cache", "deploy", "replicas"));
-    }
-
-    // Runs the AppHost as `--operation publish --step publish` does, into a folder of its own, and reads what it wrote.
-    private static async Task<PublishedStack> PublishAsync(int instances, Action<IDistributedApplicationTestingBuilder>? configure = null)
-    {
-        var output = Directory.CreateTempSubdirectory("foobar-swarm-");
-        try
-        {
-            await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.FooBar_AppHost>(
-                // publish-swarm writes the stack and the recipes; `--step publish` would also publish the app into them.
-                [$"--FooBar:WebInstances={instances}", "--operation", "publish", "--step", "publish-swarm", "--output-path", output.FullName]);
-            configure?.Invoke(builder);
-            await using var app = await builder.BuildAsync();
-            await app.RunAsync().WaitAsync(TimeSpan.FromMinutes(1));
-
-            // Every file written but the programs copied into the recipes (app/), by its path in the output folder.
-            var files = output.GetFiles("*", SearchOption.AllDirectories)
-                .Select(f => Path.GetRelativePath(output.FullName, f.FullName).Replace('\\', '/'))
-                .Where(path => !path.Contains("/app/", StringComparison.Ordinal))
-                .ToDictionary(path => path, path => File.ReadAllText(Path.Combine(output.FullName, path)));
-            var yaml = new YamlStream();
-            yaml.Load(new StringReader(files[SwarmEnvironmentResource.StackFileName]));
-            return new PublishedStack(builder.Resources.ToList(), (YamlMappingNode)yaml.Documents[0].RootNode, files);
-        }
-        finally
-        {
-            output.Delete(recursive: true);
-        }
-    }
-
-    private sealed record PublishedStack(IReadOnlyList<IResource> Resources, YamlMappingNode Root, IReadOnlyDictionary<string, string> Files)
-    {
-        public string Text => Files[SwarmEnvironmentResource.StackFileName];
-
-        public YamlMappingNode Services => Map("services");
-
-        public YamlMappingNode Service(string name) => Map("services", name);
-
-        public YamlMappingNode Map(params string[] path) => Assert.IsType<YamlMappingNode>(Node(path));
-
-        public IEnumerable<YamlNode> Sequence(params string[] path) => Assert.IsType<YamlSequenceNode>(Node(path)).Children;
-
-        public string Scalar(params string[] path) => Assert.IsType<YamlScalarNode>(Node(path)).Value!;
-
-        private YamlNode Node(string[] path) =>
-            path.Aggregate((YamlNode)Root, (node, key) => Assert.IsType<YamlMappingNode>(node).Children[new YamlScalarNode(key)]);
     }
 }

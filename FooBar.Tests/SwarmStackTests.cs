@@ -1,4 +1,5 @@
 using System.Net;
+using DnsClient;
 using FooBar.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -39,6 +40,26 @@ public sealed class SwarmStackTests(SwarmStackFixture stack, ITestOutputHelper o
         Assert.Equal("text/css", stylesheet.Content.Headers.ContentType?.MediaType);
         // nginx's own caching rule for a file without a version: the file came from nginx, not the app.
         Assert.Equal("public, max-age=300", stylesheet.Headers.CacheControl?.ToString());
+    }
+
+    [Fact]
+    public async Task The_stacks_DNS_server_answers_www_as_a_CNAME_for_foobar_com_at_the_nodes_address_and_nothing_else()
+    {
+        var dns = stack.Dns.Client();
+        var www = await dns.QueryAsync("www.foobar.com", QueryType.A);
+        var overTcp = await stack.Dns.Client(tcp: true).QueryAsync("foobar.com", QueryType.A);
+        var other = await dns.QueryAsync("example.com", QueryType.A);
+        // A visitor's path: the name resolved by the stack's own server, then the page from the address it gave.
+        using var site = stack.Dns.SiteClient(stack.SiteAddress.Port);
+        using var page = await site.GetAsync("/");
+
+        Assert.Equal("foobar.com.", Assert.Single(www.Answers.CnameRecords()).CanonicalName.Value);
+        // One node on loopback: the address visitors reach it at (scripts/swarm.sh passes it at publish).
+        Assert.Equal(IPAddress.Loopback, Assert.Single(www.Answers.ARecords()).Address);
+        Assert.True(www.Header.HasAuthorityAnswer);
+        Assert.Equal(IPAddress.Loopback, Assert.Single(overTcp.Answers.ARecords()).Address);
+        Assert.Equal(DnsHeaderResponseCode.Refused, other.Header.ResponseCode);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
     }
 
     [Fact]

@@ -12,8 +12,9 @@
 #   --tests                 also install what the tests need (scripts/test.sh): Chromium, which the
 #                           browser tests drive, LuaJIT, which runs the nginx exporter's unit tests, and
 #                           testssl.sh, the TLS scanner
-#   --bench                 also install wrk, the load generator of scripts/bench.sh
-#   --limits                also install wrk and restore the Aspire CLI (scripts/limits.sh)
+#   --bench                 also install wrk, the load generator of scripts/bench.sh, and dnspython, with which it
+#                           finds the site through the stack's DNS
+#   --limits                also install wrk and dnspython and restore the Aspire CLI (scripts/limits.sh)
 set -euo pipefail
 
 # Aspire's orchestrator refuses Docker CLIs older than 25; Debian's docker.io adds
@@ -269,9 +270,16 @@ tls_scanner() {
   else log "  installing Debian's testssl.sh"; apt_install testssl.sh; fi
 }
 
-# The load generator of scripts/bench.sh and scripts/limits.sh.
+# The load generator of scripts/bench.sh and scripts/limits.sh, and the DNS library with which they find the site
+# through the stack's DNS (scripts/lib/stack_dns.py).
 load_tool() {
   if command -v wrk >/dev/null; then log "  wrk already installed"; else log "  installing Debian's wrk"; apt_install wrk; fi
+  if dpkg -s python3-dnspython >/dev/null 2>&1; then
+    log "  python3-dnspython already installed"
+  else
+    log "  installing Debian's python3-dnspython"
+    apt_install python3-dnspython
+  fi
 }
 
 # The Aspire CLI, with which scripts/limits.sh stops, starts and restarts the stack's resources: the repository's
@@ -301,9 +309,9 @@ for option in "$@"; do
       step "LuaJIT (nginx exporter tests)" lua_runner
       step "testssl.sh (TLS tests)" tls_scanner
       ;;
-    --bench) step "wrk (benchmark)" load_tool ;;
+    --bench) step "wrk and dnspython (benchmark)" load_tool ;;
     --limits)
-      step "wrk (limits)" load_tool
+      step "wrk and dnspython (limits)" load_tool
       step "Aspire CLI (limits)" aspire_cli
       ;;
     *) log "unknown option $option"; exit 1 ;;

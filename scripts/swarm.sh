@@ -8,10 +8,14 @@
 #   scripts/swarm.sh update [--stack NAME]   builds the app again and rolls it out, one task at a time
 #   scripts/swarm.sh status [--stack NAME]   services, tasks and URLs
 #   scripts/swarm.sh drain NODE | activate NODE   moves tasks off a node for maintenance, and lets it take them again
+#   scripts/swarm.sh kill NODE | revive NODE       a simulated worker's power cut (its container killed), and its return:
+#                         revive waits until it is back in the swarm and every service runs all its tasks again
 #   scripts/swarm.sh down [--stack NAME]     removes the stack, its secrets and volumes; and the swarm if up made it
 #
-# Defaults: stack foobar, 3 web instances, site port 8080, dashboard port 18888. Images are tagged with the commit
-# (and a hash of uncommitted changes), so a deploy names exactly what it runs.
+# --ha (with --nodes 3 or more): the high-availability stack, a front door and a DNS server on every node, a Galera node
+# on each of nodes 1-3, and the site's one address floating between the nodes (keepalived), which up prints.
+# Defaults: stack foobar, 3 web instances, site port 8080, DNS port 8053, dashboard port 18888. Images are tagged with
+# the commit (and a hash of uncommitted changes), so a deploy names exactly what it runs.
 set -euo pipefail
 export PATH="/usr/local/bin:$PATH"
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,21 +27,27 @@ fail() { printf '[swarm] %s\n' "$*" >&2; exit 1; }
 
 command=${1:-}
 [ $# -gt 0 ] && shift
-stack=foobar instances=3 port=8080 dashboard_port=18888 nodes=1 node=
+stack=foobar instances=3 port=8080 dns_port=8053 dashboard_port=18888 nodes=1 node= ha=
 while [ $# -gt 0 ]; do
   case "$1" in
     --stack) stack=$2; shift 2 ;;
     --web-instances) instances=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
+    --dns-port) dns_port=$2; shift 2 ;;
     --dashboard-port) dashboard_port=$2; shift 2 ;;
     --nodes) nodes=$2; shift 2 ;;
+    --ha) ha=1; shift ;;
     -*) fail "unknown option $1" ;;
     *) node=$1; shift ;;
   esac
 done
 [[ "$stack" =~ ^[a-z0-9][a-z0-9-]*$ ]] || fail "a stack's name is lower-case letters, digits and dashes: $stack"
+# Galera's three nodes each have a swarm node of their own (MySqlClusterBuilderExtensions: node i on node i).
+[ -z "$ha" ] || [ "$nodes" -ge 3 ] || fail "--ha needs --nodes 3 or more: the database cluster has a node on each of nodes 1-3"
 
 out="$repo/out/swarm/$stack"
+# A stack that up deployed with --ha has a floating address: the other commands find it by its service.
+if [ "$command" != up ] && docker service inspect "${stack}_floating-address" >/dev/null 2>&1; then ha=1; fi
 # The node label that says this script made the swarm, so `down` leaves only a swarm it made.
 made_label=foobar.swarm-made-by-script
 # Long enough for a first start on a slow machine (MySQL initialises its data, the app migrates it).
@@ -75,16 +85,30 @@ ensure_swarm() {
     docker node update --label-add "$made_label=true" "$(docker info --format "{{.Swarm.NodeID}}")" >/dev/null
     log "down leaves this swarm again: up made it"
   fi
+  # The manager is node 1, as the workers are 2..N: what is pinned to a node, and web's spread, read the label.
+  docker node update --label-add foobar.node=1 "$(docker info --format "{{.Swarm.NodeID}}")" >/dev/null
 }
+
+# Where visitors reach the stack, as the AppHost writes it into foobar.com's A records: one floating address (--ha), the
+# nodes' addresses on their network (--nodes N), or loopback (one node).
+site_addresses() {
+  if [ -n "$ha" ]; then nodes_floating_address | cut -d/ -f1
+  elif has_workers; then nodes_addresses | paste -sd,
+  else echo 127.0.0.1
+  fi
+}
+site_url() { echo "http://$(site_addresses | cut -d, -f1):$port"; }
 
 # Writes the stack and the images' recipes from the AppHost's model, and publishes the app into its recipe.
 publish() {
   local started=$SECONDS
-  log "publishing the stack from the AppHost ($instances web instances, production profile) to ${out#"$repo"/}"
+  local options=("--FooBar:WebInstances=$instances" --FooBar:Profile=Production "--Swarm:SiteAddresses=$(site_addresses)")
+  if [ -n "$ha" ]; then options+=(--FooBar:HighAvailability=true "--Swarm:FloatingAddress=$(nodes_floating_address)"); fi
+  log "publishing the stack from the AppHost ($instances web instances, production profile${ha:+, high availability}) to ${out#"$repo"/}"
   rm -rf "$out"
   mkdir -p "$out"
   dotnet run --project "$repo/FooBar.AppHost" -v quiet -- --operation publish --step publish --output-path "$out" \
-    "--FooBar:WebInstances=$instances" --FooBar:Profile=Production >"$out.log" 2>&1 \
+    "${options[@]}" >"$out.log" 2>&1 \
     || { tail -30 "$out.log"; fail "publishing failed (log: $out.log)"; }
   log "published in $((SECONDS - started)) s"
 }
@@ -120,7 +144,7 @@ create_secrets() {
 }
 
 deploy() {
-  FOOBAR_STACK=$stack FOOBAR_IMAGE_TAG=$1 FOOBAR_IMAGE_PREFIX=$(image_prefix) NGINX_PORT=$port DASHBOARD_PORT=$dashboard_port \
+  FOOBAR_STACK=$stack FOOBAR_IMAGE_TAG=$1 FOOBAR_IMAGE_PREFIX=$(image_prefix) NGINX_PORT=$port DNS_PORT=$dns_port DASHBOARD_PORT=$dashboard_port \
     docker stack deploy --prune --resolve-image never --detach=true --compose-file "$out/stack.yaml" "$stack" >/dev/null
   log "deployed stack $stack"
 }
@@ -132,7 +156,7 @@ wait_healthy() {
   local started=$SECONDS pending
   while true; do
     pending=$(services | awk '{ split($2, r, "/"); if (r[1] != r[2] || r[2] == 0) print $1 " " $2 }' | sed "s/^${stack}_//" | paste -sd ' ')
-    if [ -z "$pending" ] && curl -fsS -o /dev/null --max-time 5 -H 'Host: www.foobar.com' "http://127.0.0.1:$port/"; then
+    if [ -z "$pending" ] && curl -fsS -o /dev/null --max-time 5 -H 'Host: www.foobar.com' "$(site_url)/"; then
       log "healthy in $((SECONDS - started)) s"
       return
     fi
@@ -147,7 +171,8 @@ wait_healthy() {
 
 print_urls() {
   local dashboard token
-  log "site: http://127.0.0.1:$port/ (Host: www.foobar.com)"
+  log "site: $(site_url)/ (Host: www.foobar.com)"
+  log "dns: dig @127.0.0.1 -p $dns_port www.foobar.com"
   dashboard=$(docker ps -q --filter "label=com.docker.swarm.service.name=${stack}_dashboard" | head -n 1)
   if [ -n "$dashboard" ] && token=$(docker exec "$dashboard" cat /run/secrets/dashboard-key 2>/dev/null); then
     log "dashboard: http://127.0.0.1:$dashboard_port/login?t=$token"
@@ -232,5 +257,7 @@ case "$command" in
   down) down ;;
   drain) [ -n "$node" ] || fail "drain needs a node: scripts/swarm.sh status lists them"; node_drain "$node" ;;
   activate) [ -n "$node" ] || fail "activate needs a node"; node_activate "$node" ;;
-  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  kill) [ -n "$node" ] || fail "kill needs a simulated worker (foobar-node-N)"; node_kill "$node" ;;
+  revive) [ -n "$node" ] || fail "revive needs a simulated worker (foobar-node-N)"; node_revive "$node" ;;
+  *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

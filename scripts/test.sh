@@ -22,6 +22,11 @@ dotnet test "$repo/FooBar.sln" --logger "trx;LogFileName=results.trx" --logger "
   --results-directory "$results" "${selection[@]}" "$@" || status=$?
 # Build servers would outlive the run otherwise.
 dotnet build-server shutdown >/dev/null 2>&1 || true
+# The test host is killed once its tests end, before it removes its run folders (RunFolder: foobar-<pid>-…).
+for folder in "${TMPDIR:-/tmp}"/foobar-[0-9]*-*; do
+  pid=${folder##*/foobar-}; pid=${pid%%-*}
+  [ -d "/proc/$pid" ] || rm -rf "$folder"
+done
 
 counters=$(grep -o '<Counters [^>]*>' "$results/results.trx" 2>/dev/null || true)
 count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }

@@ -35,6 +35,9 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
     /// <summary>nginx's published port on loopback: the only way in.</summary>
     public Uri SiteAddress { get; private set; } = null!;
 
+    /// <summary>The stack's DNS server for foobar.com, as this node publishes it on loopback.</summary>
+    public StackDns Dns { get; private set; } = null!;
+
     /// <summary>The stack's own dashboard, where its services send their telemetry.</summary>
     public Uri DashboardAddress { get; private set; } = null!;
 
@@ -53,11 +56,13 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
     {
         await DockerEngine.RequireAsync();
         CreatedTheSwarm = await SwarmEngine.LocalNodeStateAsync() == "inactive";
-        var (sitePort, dashboardPort) = await FreePortsAsync();
+        var (sitePort, dnsPort, dashboardPort) = await FreePortsAsync();
         SiteAddress = new Uri($"http://127.0.0.1:{sitePort}/");
         DashboardAddress = new Uri($"http://127.0.0.1:{dashboardPort}/");
+        Dns = new StackDns(new IPEndPoint(IPAddress.Loopback, dnsPort));
 
-        var up = await RunScriptAsync(UpTimeout, "up", "--web-instances", $"{WebInstances}", "--port", $"{sitePort}", "--dashboard-port", $"{dashboardPort}");
+        // The stack's DNS server publishes UDP and TCP on one port, which the kernel offered free for TCP.
+        var up = await RunScriptAsync(UpTimeout, "up", "--web-instances", $"{WebInstances}", "--port", $"{sitePort}", "--dns-port", $"{dnsPort}", "--dashboard-port", $"{dashboardPort}");
         UpOutput = up.Output;
         // xunit disposes a fixture whose start failed too: whatever part of the stack was made is taken down there.
         if (!up.Succeeded)
@@ -117,7 +122,7 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
             CancellationToken.None, timeout, whenMissing: "scripts/swarm.sh deploys FooBar to Docker Swarm (issue 12)");
 
     // Ports that no socket holds (the kernel's choice) and no container publishes: here a published port is a NAT rule, not a listener.
-    private static async Task<(int Site, int Dashboard)> FreePortsAsync()
+    private static async Task<(int Site, int Dns, int Dashboard)> FreePortsAsync()
     {
         var published = PublishedPort().Matches(await DockerEngine.RunAsync("ps", "--format", "{{.Ports}}"))
             .Select(match => int.Parse(match.Groups[1].Value)).ToHashSet();
@@ -125,9 +130,9 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
         try
         {
             var free = new List<int>();
-            for (var attempt = 0; free.Count < 2 && attempt < 100; attempt++)
+            for (var attempt = 0; free.Count < 3 && attempt < 100; attempt++)
             {
-                // Held until both are chosen, so the kernel does not offer the same port twice.
+                // Held until all are chosen, so the kernel does not offer the same port twice.
                 var listener = new TcpListener(IPAddress.Any, 0);
                 listener.Start();
                 held.Add(listener);
@@ -137,7 +142,7 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
                     free.Add(port);
                 }
             }
-            return free.Count == 2 ? (free[0], free[1]) : throw new InvalidOperationException("No two free ports were found in 100 attempts.");
+            return free.Count == 3 ? (free[0], free[1], free[2]) : throw new InvalidOperationException("No three free ports were found in 100 attempts.");
         }
         finally
         {

@@ -4,6 +4,7 @@ import html
 import os
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from waiting import wait_until
@@ -33,6 +34,34 @@ def get(url, timeout=2.0):
         return error.code, "", error.headers
     except (urllib.error.URLError, OSError):
         return None, "", {}
+
+
+def resolve_site(timeout=30.0):
+    """HOST as a visitor's resolver finds it, asked of the stack's DNS (the CNAME followed), printed once; stops the run
+    unless SITE's address is one of the A records', so that every request the run sends goes where the DNS says.
+    Returns the printed line."""
+    import stack_dns  # here: only the runs that start or find a stack need dnspython, not every user of this module
+
+    server, port = stack_dns.SERVER
+    found = {}
+
+    def answered():
+        try:
+            found["chain"], found["addresses"] = stack_dns.resolve(HOST, server, port, timeout=1.0)
+            return True
+        except stack_dns.DNSException:
+            return False
+
+    # The DNS server starts beside nginx: it may answer a moment after the site does.
+    if not wait_until(answered, timeout, interval=0.5):
+        raise SystemExit(f"the stack's DNS at {server}:{port} gave no A record for {HOST} within {timeout:.0f} s")
+    chain, addresses = found["chain"], found["addresses"]
+    line = stack_dns.describe(chain, server, port)
+    print(line, flush=True)
+    site_address = urllib.parse.urlsplit(SITE).hostname
+    if site_address not in addresses:
+        raise SystemExit(f"{SITE} is not where the stack's DNS sends {HOST}: {', '.join(addresses)}")
+    return line
 
 
 def wait_for_200(url, timeout):

@@ -12,7 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from site_http import get
+from site_http import get, resolve_site
 from waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -100,6 +100,7 @@ class Stack:
         self.process = process
         self.log_path = log_path
         self.timeline = {}
+        self.site_dns = None  # how the stack's DNS resolved the site's name (site_http.resolve_site)
 
     @classmethod
     def start(cls, run_args, log_path, ready_url, milestones=None, timeout=180):
@@ -124,6 +125,7 @@ class Stack:
         if "site / is 200" not in stack.timeline:
             stack.stop()
             raise SystemExit(f"the stack did not answer within {timeout} s; see {log_path}")
+        stack.site_dns = resolve_site()
         return stack
 
     @classmethod
@@ -132,7 +134,9 @@ class Stack:
         apphosts = [pid for pid, p in processes().items() if p[2] and p[2][0].endswith("/FooBar.AppHost")]
         if len(apphosts) != 1:
             raise SystemExit(f"expected one FooBar.AppHost process, found {len(apphosts)}")
-        return cls(apphosts[0])
+        stack = cls(apphosts[0])
+        stack.site_dns = resolve_site()
+        return stack
 
     def members(self, table):
         """The pids of the AppHost's session, the DCP processes that watch this AppHost, and all they started."""

@@ -603,6 +603,7 @@ def main():
     log(f"starting the stack ({mode}, {args.profile} profile)")
     stack = Stack.start(run_args, out / f"stack-{run_id}.log", f"{SITE}/")
     log(f"the site answered after {stack.timeline['site / is 200']} s")
+    results["site_dns"] = stack.site_dns
     cli = load = limits = None
     try:
         cli = AspireCli(stack.pid)

@@ -38,6 +38,18 @@ def web_tasks_by_node(stack):
     return dict(Counter(names))
 
 
+def maintenance(load, stack, node, marks, timings, placements):
+    """The maintenance phases, each followed by steady load: `node` drained, let take tasks again, and a new build of
+    the app rolled out across the nodes; marks each phase's start on the load's clock, ends with the mark "end"."""
+    for name, arguments in (("drain", ("drain", node)), ("activate", ("activate", node)), ("update", ("update", "--stack", stack))):
+        marks[name] = load.now()
+        timings[f"{name}_s"], _ = swarm(*arguments)
+        if name != "activate":
+            placements[f"after_{name}"] = web_tasks_by_node(stack)
+        time.sleep(SETTLE_S)
+    marks["end"] = load.now()
+
+
 def phase_summary(load, name, start, end):
     records = [r for r in load.records if start <= r.t < end]
     failed = [r for r in records if not r.succeeded]
@@ -67,18 +79,7 @@ def main():
     marks, timings, placements = {"start": 0.0}, {}, {"before": before}
     try:
         time.sleep(SETTLE_S)
-        marks["drain"] = load.now()
-        timings["drain_s"], _ = swarm("drain", node)
-        placements["drained"] = web_tasks_by_node(args.stack)
-        time.sleep(SETTLE_S)
-        marks["activate"] = load.now()
-        timings["activate_s"], _ = swarm("activate", node)
-        time.sleep(SETTLE_S)
-        marks["update"] = load.now()
-        timings["update_s"], _ = swarm("update", "--stack", args.stack)
-        placements["updated"] = web_tasks_by_node(args.stack)
-        time.sleep(SETTLE_S)
-        marks["end"] = load.now()
+        maintenance(load, args.stack, node, marks, timings, placements)
     finally:
         load.stop()
 

@@ -8,6 +8,11 @@
 #   registry_push IMAGE... push local images as $nodes_image_prefix/NAME:TAG, the name every node pulls
 #   node_drain NODE        move NODE's tasks elsewhere; returns when every service runs all its replicas again
 #   node_activate NODE     let the scheduler place tasks on NODE again
+#   node_kill NODE         a worker's power cut: its container killed, its engine and every task on it at once
+#   node_revive NODE       start a killed worker again; returns once it is back in the swarm, every service runs all
+#                          its tasks again and its database node is synced with the cluster
+#   nodes_addresses        every node's address on the nodes network, the manager's first
+#   nodes_floating_address an address of the nodes network that no node has, for the site (--ha), with its prefix
 #   nodes_check            one probe task per node, fetched from the manager over an overlay network (dnsrr)
 #   nodes_down             remove workers, registry, their volumes and network, and the swarm advertised on it
 #   swarm_leave            leave the swarm, and remove the bridge it made (docker_gwbridge)
@@ -158,10 +163,23 @@ registry_push() {
   done
 }
 
-# NODE runs no task any more, and every service runs all its replicas.
+# NODE runs no task any more, and every service runs all its replicas but those pinned to NODE (a database node's,
+# which waits there for activate).
 nodes_settled() {
+  local pinned
+  pinned=" $(nodes_pinned_to "$1" | paste -sd ' ') "
   ! docker node ps "$1" --format '{{.CurrentState}}' | grep -q '^Running' &&
-    ! docker service ls --format '{{.Replicas}}' | awk -F'[/ ]' '$1 != $2 { found = 1 } END { exit !found }'
+    ! docker service ls --format '{{.Name}} {{.Replicas}}' | awk -v pinned="$pinned" '
+        { split($2, r, "/") } index(pinned, " " $1 " ") == 0 && r[1] != r[2] { found = 1 } END { exit !found }'
+}
+
+# The services that may run on NODE only: placed by its number (node.labels.foobar.node == N).
+nodes_pinned_to() {
+  local number
+  number=$(docker node inspect -f '{{index .Spec.Labels "foobar.node"}}' "$1")
+  [ -n "$number" ] || return 0
+  docker service ls -q | xargs -r docker service inspect -f '{{.Spec.Name}} {{json .Spec.TaskTemplate.Placement}}' |
+    awk -v constraint="node.labels.foobar.node == $number" 'index($0, constraint) { print $1 }'
 }
 
 node_drain() {
@@ -174,6 +192,53 @@ node_drain() {
 # The scheduler does not move running tasks back; `docker service update --force SERVICE` spreads them again.
 node_activate() {
   docker node update --availability active "$1" >/dev/null && nodes_log "$1 active"
+}
+
+# A worker's kill and revival keep its volume: its engine, its swarm identity and its tasks' data (a database node's).
+nodes_is_worker() { [[ "$1" == foobar-node-* ]] && docker inspect -f '{{index .Config.Labels "foobar.swarm-nodes"}}' "$1" 2>/dev/null | grep -qx 1; }
+
+node_kill() {
+  nodes_is_worker "$1" && nodes_running "$1" || { nodes_log "$1 is no running simulated worker"; return 1; }
+  docker kill "$1" >/dev/null || return 1
+  nodes_log "$1 killed: its engine and every task on it stopped at once"
+}
+
+# Every service runs all the tasks it wants (a task with a health check counts once healthy).
+nodes_services_complete() {
+  ! docker service ls --format '{{.Replicas}}' | awk -F'[/ ]' '$1 != $2 || $2 == 0 { found = 1 } END { exit !found }'
+}
+
+node_revive() {
+  local started=$SECONDS id
+  nodes_is_worker "$1" || { nodes_log "$1 is no simulated worker"; return 1; }
+  nodes_running "$1" || docker start "$1" >/dev/null || return 1
+  nodes_wait 60 nodes_engine_answers "$1" || { nodes_log "$1: its engine did not answer within 60 s"; return 1; }
+  id=$(docker exec "$1" docker info -f '{{.Swarm.NodeID}}')
+  nodes_wait 90 nodes_node_ready "$id" || { nodes_log "$1: not ready in the swarm within 90 s"; return 1; }
+  nodes_log "$1 back in the swarm ($((SECONDS - started)) s)"
+  nodes_wait 300 nodes_services_complete || { nodes_log "services short of tasks 300 s after $1 came back"; docker service ls >&2; return 1; }
+  nodes_wait 300 nodes_databases_synced "$1" || { nodes_log "$1: its database node not synced 300 s after it came back"; return 1; }
+  nodes_log "$1 revived: every service runs all its tasks again ($((SECONDS - started)) s)"
+}
+
+# Every container on NODE with the MySQL-compatible image's node-ready passes it: its database node is synced.
+nodes_databases_synced() {
+  docker exec "$1" sh -c 'for c in $(docker ps -q); do
+    docker exec "$c" sh -c "[ ! -x /usr/local/bin/node-ready ] || node-ready >/dev/null" || exit 1; done'
+}
+
+nodes_addresses() {
+  local name
+  nodes_manager_addr
+  for name in $(docker ps --filter "label=$nodes_label" --filter name=foobar-node- --format '{{.Names}}' | sort -V); do
+    docker inspect -f "{{(index .NetworkSettings.Networks \"$nodes_network\").IPAddress}}" "$name"
+  done
+}
+
+# Near the top of the network, far from the addresses Docker hands out from its bottom: 5 below the broadcast address.
+nodes_floating_address() {
+  python3 -c 'import ipaddress, sys; n = ipaddress.ip_network(sys.argv[1]); print(f"{n.broadcast_address - 5}/{n.prefixlen}")' \
+    "$(docker network inspect -f '{{(index .IPAM.Config 0).Subnet}}' "$nodes_network")"
 }
 
 nodes_probe_image() { docker build -q -t "$1" "$nodes_repo/images/swarm-probe" >/dev/null && registry_push "$1" >/dev/null; }

@@ -6,6 +6,7 @@ using DnsClient.Protocol;
 using FooBar.Hosting.Containers;
 using FooBar.Hosting.Dns;
 using FooBar.Hosting.Programs;
+using FooBar.Hosting.Swarm;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Aspire.Hosting;
@@ -28,7 +29,8 @@ public static class DnsBuilderExtensions
     /// Adds a DNS server for <paramref name="zone"/> on loopback (UDP and TCP on one port). The zone has its SOA and NS,
     /// and the apex's A records: the address of every resource with an external endpoint, read from the model each time
     /// the zone is written (on every start, and by <see cref="WithReloadCommand"/>). Healthy once it answers the zone's
-    /// SOA over UDP with authority. Run mode only: a published stack has none.
+    /// SOA over UDP with authority. A published Swarm stack runs it on every node, its zone a config whose A records are
+    /// the addresses visitors reach the swarm at (<see cref="SwarmEnvironmentResource.SiteAddresses"/>).
     /// </summary>
     /// <param name="builder">The AppHost's builder.</param>
     /// <param name="name">The resource's name, also its connection string's name.</param>
@@ -60,13 +62,26 @@ public static class DnsBuilderExtensions
             .WithEndpoint(port: port, targetPort: 53, scheme: "tcp", name: DnsServerResource.TcpEndpointName, isProxied: false)
             .WithBindMount(folder.Path, ZonesDirectory, isReadOnly: true)
             .WithHealthCheck(healthCheckKey)
+            // A published stack's orchestrator asks the same question from inside the container (images/dns/dns-ready).
+            .WithAnnotation(new ContainerHealthCheckAnnotation(["CMD", "dns-ready", server.Zone.Name]))
             // Before every start, a zone from the model as it is now.
-            .OnBeforeResourceStarted((_, _, cancellationToken) => server.Zone.WriteAsync(cancellationToken));
-        if (!builder.ExecutionContext.IsRunMode)
-        {
-            resource.ExcludeFromManifest();
-        }
+            .OnBeforeResourceStarted((_, _, cancellationToken) => server.Zone.WriteAsync(cancellationToken))
+            .PublishAsSwarmService(context => PublishToSwarm(context, server));
         return resource;
+    }
+
+    // On every node, UDP and TCP on the model's port (DNS_PORT at deploy); the zone, written now, as configs.
+    private static void PublishToSwarm(SwarmServiceContext context, DnsServerResource server)
+    {
+        var udp = server.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == DnsServerResource.UdpEndpointName);
+        var port = udp.Port ?? udp.TargetPort!.Value;
+        context.PublishPort($"{context.ServiceName(server)}_PORT", port, udp.TargetPort!.Value, "udp");
+        context.PublishPort($"{context.ServiceName(server)}_PORT", port, udp.TargetPort!.Value, "tcp");
+        context.RunOnEveryNode();
+        var apex = context.SiteAddresses.Select(address => (address, (IReadOnlyList<string>)["where visitors reach the swarm"])).ToList();
+        var serial = (uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        context.AddConfig($"{server.Name}-zones", server.Zone.ZoneList, $"{ZonesDirectory}/zones.conf");
+        context.AddConfig($"{server.Name}-zone", server.Zone.Render(serial, apex, context.SiteAddresses[0]), $"{ZonesDirectory}/{server.Zone.Name}.zone");
     }
 
     /// <summary>

@@ -59,7 +59,10 @@ public sealed class DnsZone
             .ToList();
 
     /// <summary>The zone file's text with <paramref name="serial"/>.</summary>
-    public string Render(uint serial)
+    public string Render(uint serial) => Render(serial, ApexAddresses(), NameServerAddress);
+
+    /// <summary>The zone file's text with <paramref name="serial"/>, the apex's A records <paramref name="apex"/> and the name server at <paramref name="nameServer"/>.</summary>
+    internal string Render(uint serial, IReadOnlyList<(string Address, IReadOnlyList<string> Resources)> apex, string nameServer)
     {
         var ttl = (TimeSpan t) => ((int)t.TotalSeconds).ToString(CultureInfo.InvariantCulture);
         var text = new StringBuilder($"; {Name}, written by the AppHost (DnsZone) from the model; serial {serial}.\n")
@@ -68,8 +71,8 @@ public sealed class DnsZone
             // refresh, retry, expire (for secondaries, of which there are none), negative TTL.
             .Append($"@\t{ttl(InfrastructureTtl)}\tIN\tSOA\tns.{Name}. hostmaster.{Name}. ( {serial} 3600 600 604800 {ttl(NegativeTtl)} )\n")
             .Append($"@\t{ttl(InfrastructureTtl)}\tIN\tNS\tns.{Name}.\n")
-            .Append($"ns\t{ttl(InfrastructureTtl)}\tIN\tA\t{NameServerAddress}\n");
-        foreach (var (address, resources) in ApexAddresses())
+            .Append($"ns\t{ttl(InfrastructureTtl)}\tIN\tA\t{nameServer}\n");
+        foreach (var (address, resources) in apex)
         {
             text.Append($"; {string.Join(", ", resources)}\n@\t{ttl(AddressTtl)}\tIN\tA\t{address}\n");
         }
@@ -79,6 +82,9 @@ public sealed class DnsZone
         }
         return text.ToString();
     }
+
+    /// <summary>The list of zones NSD includes (<c>zones.conf</c>): this one, from its file beside the list.</summary>
+    internal string ZoneList => $"zone:\n    name: \"{Name}\"\n    zonefile: \"{Name}.zone\"\n";
 
     /// <summary>
     /// Writes the zone with a new serial (the time of writing in seconds since 1970, always above the last one) and
@@ -92,7 +98,7 @@ public sealed class DnsZone
         {
             serial = _lastSerial = Math.Max((uint)DateTimeOffset.UtcNow.ToUnixTimeSeconds(), _lastSerial + 1);
         }
-        await ReplaceAsync(Path.Combine(Folder, "zones.conf"), $"zone:\n    name: \"{Name}\"\n    zonefile: \"{Name}.zone\"\n", cancellationToken);
+        await ReplaceAsync(Path.Combine(Folder, "zones.conf"), ZoneList, cancellationToken);
         await ReplaceAsync(ZoneFile, Render(serial), cancellationToken);
         return serial;
     }

@@ -77,18 +77,26 @@ public static class MySqlBuilderExtensions
                 context.EnvironmentVariables["MYSQL_ROOT_PASSWORD"] = server.PasswordParameter;
                 // The image's contract: a new data directory gets root for the socket only, not root@'%'.
                 context.EnvironmentVariables["MYSQL_ROOT_HOST"] = "localhost";
-                // A published stack has no AppHost to make the database and its login when the server is ready: the
-                // image makes one of each on its first start (the login from any address, with all rights on the database).
-                if (context.ExecutionContext.IsPublishMode && server.DatabaseResources is [var database, ..])
-                {
-                    context.EnvironmentVariables["MYSQL_DATABASE"] = database.DatabaseName;
-                    if (database.Users is [var user, ..])
-                    {
-                        context.EnvironmentVariables["MYSQL_USER"] = user.UserName;
-                        context.EnvironmentVariables["MYSQL_PASSWORD"] = user.PasswordParameter;
-                    }
-                }
+                AddImageMadeDatabase(context, server);
             });
+    }
+
+    /// <summary>
+    /// A published stack has no AppHost to make the database and its login when the server is ready: the image makes
+    /// one of each on its first start (the login from any address, with all rights on the database); on a cluster, the
+    /// node that bootstraps it, for every node.
+    /// </summary>
+    internal static void AddImageMadeDatabase(EnvironmentCallbackContext context, IMySqlServerResource server)
+    {
+        if (context.ExecutionContext.IsPublishMode && server.DatabaseResources is [var database, ..])
+        {
+            context.EnvironmentVariables["MYSQL_DATABASE"] = database.DatabaseName;
+            if (database.Users is [var user, ..])
+            {
+                context.EnvironmentVariables["MYSQL_USER"] = user.UserName;
+                context.EnvironmentVariables["MYSQL_PASSWORD"] = user.PasswordParameter;
+            }
+        }
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Eventing;
 using FooBar.Hosting.Containers;
 using FooBar.Hosting.MySql;
+using FooBar.Hosting.Swarm;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,8 @@ public static class MySqlClusterBuilderExtensions
     private const string DataDirectory = "/var/lib/mysql";
     // Every Galera-capable image here is the local build; the official mysql image has no Galera.
     private const string ImageConfigurationKey = "ContainerImages:mysql";
+    // Where each node serves its Galera state to its peers (galera-node.sh's GALERA_STATE_PORT default).
+    private const int GaleraStatePort = 4570;
     // Node i is published on 127.0.0.(10 + i): loopback addresses that nothing else here uses.
     private const int FirstHostAddress = 11;
 
@@ -80,6 +83,7 @@ public static class MySqlClusterBuilderExtensions
         var databases = new ClusterDatabases(cluster, status);
         for (var i = 1; i <= nodes; i++)
         {
+            var number = i;
             var node = new MySqlClusterNodeResource($"{name}-{i}", cluster, $"127.0.0.{FirstHostAddress - 1 + i}");
             cluster.AddNode(node);
             builder.Services.AddHealthChecks().AddTypeActivatedCheck<MySqlClusterNodeReadyCheck>(node.ReadyCheckKey,
@@ -108,6 +112,20 @@ public static class MySqlClusterBuilderExtensions
                     context.EnvironmentVariables["GALERA_CLUSTER_ADDRESS"] = cluster.ClusterAddress;
                     context.EnvironmentVariables["GALERA_NODE_ADDRESS"] = node.Name;
                     context.EnvironmentVariables["GALERA_CLUSTER_NAME"] = cluster.Name;
+                    MySqlBuilderExtensions.AddImageMadeDatabase(context, cluster);
+                })
+                // In a swarm: node i on the swarm's node i, where its volume stays; a first deploy's bootstrap and a
+                // rejoin after its node came back are the image's own rules (galera-node.sh), as they are here.
+                .PublishAsSwarmService(context =>
+                {
+                    context.PlaceOnNode(number);
+                    // Swarm's DNS names a task only once it is healthy, and a node's peers must find it by name before it
+                    // can be synced (they decide together how to start): there a node is healthy while it serves its
+                    // state to them (galera-node.sh's port), synced or not. The app moves off a node that is not synced.
+                    context.Service.Healthcheck = new SwarmHealthcheck
+                    {
+                        Test = ["CMD", "bash", "-c", $"exec 3<>/dev/tcp/127.0.0.1/{GaleraStatePort} && grep -q server= <&3"],
+                    };
                 })
                 .WithParentRelationship(clusterBuilder)
                 .OnResourceReady((node, @event, ct) => databases.MakeOnceAsync(node, @event.Services, ct));

@@ -31,7 +31,8 @@ public static class NginxFrontDoorExtensions
     /// A door that exits on its own is started again (<c>WithRestartOnCrash</c>), and each door starts with the recipe
     /// as it is then, built if it changed: the doors' own rolling restart (<see cref="RollingRestartDoorsCommandName"/>)
     /// restarts one door at a time while the others answer, which is how a new recipe reaches them all.
-    /// Call it last: what is added to nginx afterwards does not reach the doors. One door, or publishing, keeps nginx as it is.
+    /// Call it last: what is added to nginx afterwards does not reach the doors. One door keeps nginx as it is; a published
+    /// Swarm stack runs nginx on every node instead (<c>mode: global</c>).
     /// </summary>
     /// <param name="builder">The nginx resource builder, configured.</param>
     /// <param name="count">How many doors; fewer than two leaves nginx as it is.</param>
@@ -47,9 +48,14 @@ public static class NginxFrontDoorExtensions
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         var application = builder.ApplicationBuilder;
-        if (count == 1 || !application.ExecutionContext.IsRunMode)
+        if (count == 1)
         {
             return builder;
+        }
+        if (!application.ExecutionContext.IsRunMode)
+        {
+            // In a swarm, a front door on every node, each opening the site's port on its own node.
+            return builder.PublishAsSwarmService(context => context.RunOnEveryNode());
         }
         if (!OperatingSystem.IsLinux())
         {

@@ -3,7 +3,9 @@ namespace FooBar.Hosting.Programs;
 /// <summary>
 /// A folder of this AppHost run's own on the host, for files a container reads through a bind mount (a project's
 /// Unix sockets, nginx's upstream list); removed when the AppHost exits. Short (a socket path must fit in 108
-/// bytes) and readable by other users, because nginx's workers run as www-data.
+/// bytes) and readable by other users, because nginx's workers run as www-data. Its name carries the AppHost's process
+/// id: a process that never ran its exit handlers (a test host is killed once its tests end) leaves folders that the
+/// next AppHost removes.
 /// </summary>
 internal sealed class RunFolder
 {
@@ -13,7 +15,8 @@ internal sealed class RunFolder
 
     public static RunFolder Create(string name)
     {
-        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"foobar-{name}-{Guid.NewGuid().ToString("N")[..12]}");
+        _ = RemoveThoseOfEndedProcesses.Value;
+        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{Prefix}{Environment.ProcessId}-{name}-{Guid.NewGuid().ToString("N")[..12]}");
         if (OperatingSystem.IsWindows())
         {
             Directory.CreateDirectory(path);
@@ -31,6 +34,41 @@ internal sealed class RunFolder
             }
         };
         return new RunFolder(path);
+    }
+
+    private const string Prefix = "foobar-";
+
+    // Once per process, before its first folder: foobar-<pid>-… of a process that no longer runs.
+    private static readonly Lazy<bool> RemoveThoseOfEndedProcesses = new(() =>
+    {
+        foreach (var folder in Directory.EnumerateDirectories(System.IO.Path.GetTempPath(), $"{Prefix}*"))
+        {
+            var owner = System.IO.Path.GetFileName(folder)[Prefix.Length..].Split('-')[0];
+            if (int.TryParse(owner, out var pid) && !ProcessRuns(pid))
+            {
+                try
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+        return true;
+    });
+
+    private static bool ProcessRuns(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     public string File(string name) => System.IO.Path.Combine(Path, name);

@@ -11,7 +11,7 @@ internal static class SwarmDashboard
     {
         var name = SwarmEnvironmentResource.DashboardService;
         var service = writer.NewService(name);
-        SwarmStackWriter.Publish(service, name, "http", SwarmEnvironmentResource.DashboardPort, SwarmEnvironmentResource.DashboardPort, "tcp");
+        SwarmStackWriter.Publish(service, $"{name}_PORT", SwarmEnvironmentResource.DashboardPort, SwarmEnvironmentResource.DashboardPort, "tcp");
         service.Environment["ASPNETCORE_URLS"] = $"http://0.0.0.0:{SwarmEnvironmentResource.DashboardPort}";
         service.Environment["DOTNET_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://0.0.0.0:{SwarmEnvironmentResource.DashboardOtlpGrpcPort}";
         service.Environment["DOTNET_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://0.0.0.0:{SwarmEnvironmentResource.DashboardOtlpHttpPort}";

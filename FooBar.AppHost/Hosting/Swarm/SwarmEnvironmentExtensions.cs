@@ -41,8 +41,34 @@ public static class SwarmEnvironmentExtensions
         // The dashboard `dotnet run` starts, from the package the Aspire SDK names in the AppHost's assembly.
         environment.DashboardFolder = builder.AppHostAssembly?.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == "aspiredashboardpath")?.Value is { Length: > 0 } dashboard ? Path.GetDirectoryName(dashboard) : null;
+        if (builder.Configuration["Swarm:SiteAddresses"] is { Length: > 0 } addresses)
+        {
+            environment.NodeAddresses = addresses.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        }
         environment.AddPublishSteps();
         return builder.AddResource(environment);
+    }
+
+    /// <summary>
+    /// Gives the stack one address for the site that survives the loss of any node: keepalived on every node (VRRP)
+    /// puts the address configured as <c>Swarm:FloatingAddress</c> (<c>172.20.255.250/16</c>, on the nodes' own network)
+    /// on one node whose <paramref name="frontDoor"/> answers its health check, and on another within a second when that
+    /// node or its front door fails. The stack's DNS then answers this one address. Without the setting, nothing changes.
+    /// </summary>
+    /// <param name="builder">The Swarm environment's builder.</param>
+    /// <param name="frontDoor">The front door on every node (<c>RunAsFrontDoors</c>), whose published port and health check decide.</param>
+    /// <param name="recipeFolder">The keepalived image's recipe, relative to the AppHost's folder.</param>
+    /// <returns>The Swarm environment's builder.</returns>
+    public static IResourceBuilder<SwarmEnvironmentResource> WithFloatingAddress(this IResourceBuilder<SwarmEnvironmentResource> builder,
+        IResourceBuilder<IResource> frontDoor, string recipeFolder)
+    {
+        ArgumentNullException.ThrowIfNull(frontDoor);
+        if (builder.ApplicationBuilder.Configuration["Swarm:FloatingAddress"] is { Length: > 0 } cidr)
+        {
+            builder.Resource.FloatingAddress = new SwarmFloatingAddress(cidr, frontDoor.Resource,
+                Path.GetFullPath(recipeFolder, builder.ApplicationBuilder.AppHostDirectory));
+        }
+        return builder;
     }
 
     /// <summary>

@@ -52,6 +52,25 @@ public sealed class SwarmEnvironmentResource(string name) : Resource(name), ICom
     public const string BaseImage = "debian:bookworm-slim";
 
     /// <summary>
+    /// The node label that numbers a swarm's nodes, 1, 2, 3 … (scripts/swarm.sh sets it): a service pinned to one node
+    /// names it, and a service of several replicas spreads them over its values.
+    /// </summary>
+    public const string NodeLabel = "foobar.node";
+
+    /// <summary>
+    /// The addresses visitors reach the stack at, which the stack's DNS gives as the zone's A records: each node that
+    /// takes visitors, or the one floating address (<see cref="FloatingAddress"/>). Configuration <c>Swarm:SiteAddresses</c>
+    /// (comma-separated, as the deploying script knows the nodes), 127.0.0.1 unless told: a single node on loopback.
+    /// </summary>
+    public IReadOnlyList<string> SiteAddresses => FloatingAddress is { } floating ? [floating.Address] : NodeAddresses;
+
+    /// <summary>The nodes' addresses that take visitors (<c>Swarm:SiteAddresses</c>).</summary>
+    public IReadOnlyList<string> NodeAddresses { get; set; } = ["127.0.0.1"];
+
+    /// <summary>The site's one address that moves between the nodes' front doors, when the stack has one (<c>WithFloatingAddress</c>).</summary>
+    public SwarmFloatingAddress? FloatingAddress { get; set; }
+
+    /// <summary>
     /// The folder of the dashboard's program (the Aspire.Dashboard.Sdk package's, as the AppHost finds it in
     /// <c>dotnet run</c>); without one, the stack has no dashboard and its services send telemetry nowhere.
     /// </summary>

@@ -94,6 +94,9 @@ internal sealed class SwarmImageRecipes(string imagesDirectory)
             """.ReplaceLineEndings("\n"), cancellationToken);
     }
 
+    /// <summary>Writes the recipe of <paramref name="service"/> as a copy of a recipe folder of the repository.</summary>
+    public void WriteFromFolder(string service, string recipeFolder) => CopyFolder(recipeFolder, Folder(service));
+
     private string ProjectDockerfile(ProjectResource project)
     {
         var program = Path.GetFileNameWithoutExtension(project.GetProjectMetadata().ProjectPath);

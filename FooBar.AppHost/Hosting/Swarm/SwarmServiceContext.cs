@@ -27,6 +27,32 @@ public sealed class SwarmServiceContext
     public int ContainerPort(IResource resource, string endpointName) =>
         SwarmStackWriter.ContainerPort(resource, resource.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == endpointName));
 
+    /// <summary>The addresses visitors reach the stack at (<see cref="SwarmEnvironmentResource.SiteAddresses"/>).</summary>
+    public IReadOnlyList<string> SiteAddresses => _writer.Environment.SiteAddresses;
+
+    /// <summary>
+    /// Publishes <paramref name="target"/> on the node running each task (host mode), at <paramref name="published"/>
+    /// unless the deploying shell sets <paramref name="variable"/>.
+    /// </summary>
+    public void PublishPort(string variable, int published, int target, string protocol) =>
+        SwarmStackWriter.Publish(Service, variable, published, target, protocol);
+
+    /// <summary>
+    /// One task on every node (<c>mode: global</c>), such as a front door each node opens to visitors; replaced by
+    /// stopping the old task first, since the two would hold one port of one node.
+    /// </summary>
+    public void RunOnEveryNode() => SwarmStackWriter.RunOnEveryNode(Service);
+
+    /// <summary>
+    /// Runs the service on the node numbered <paramref name="number"/> only (its label
+    /// <see cref="SwarmEnvironmentResource.NodeLabel"/>), where its volume's data stays; replaced by stopping the old task first.
+    /// </summary>
+    public void PlaceOnNode(int number)
+    {
+        Service.Deploy.Placement = new SwarmPlacement { Constraints = { $"node.labels.{SwarmEnvironmentResource.NodeLabel} == {number.ToString(System.Globalization.CultureInfo.InvariantCulture)}" } };
+        SwarmStackWriter.UpdateOrder(Service, "stop-first");
+    }
+
     /// <summary>
     /// Gives the service a config file at <paramref name="target"/> in its containers, named after
     /// <paramref name="name"/> and its content's hash (a config cannot change once made: a new content is a new config).

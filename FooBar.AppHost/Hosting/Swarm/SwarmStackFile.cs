@@ -58,6 +58,9 @@ public sealed class SwarmService
     /// <summary>The networks the service joins.</summary>
     public List<string> Networks { get; } = [];
 
+    /// <summary>Linux capabilities the container gets beyond Docker's default set (<c>NET_ADMIN</c>).</summary>
+    public List<string> CapAdd { get; } = [];
+
     /// <summary>The container's health check, run by the engine inside the container.</summary>
     public SwarmHealthcheck? Healthcheck { get; set; }
 
@@ -71,8 +74,11 @@ public sealed class SwarmService
 /// <summary>A service's <c>deploy:</c> section.</summary>
 public sealed class SwarmDeploy
 {
-    /// <summary>How many tasks run the service.</summary>
-    public int Replicas { get; set; } = 1;
+    /// <summary><c>global</c>: one task on every node the placement allows; unset, <see cref="Replicas"/> tasks.</summary>
+    public string? Mode { get; set; }
+
+    /// <summary>How many tasks run the service; unset in <c>global</c> mode.</summary>
+    public int? Replicas { get; set; } = 1;
 
     /// <summary><c>dnsrr</c>: the service name resolves to its tasks' addresses (the virtual IP does not answer on this kind of machine).</summary>
     public string? EndpointMode { get; set; }
@@ -95,6 +101,16 @@ public sealed class SwarmPlacement
 {
     /// <summary>Conditions a node must meet, such as <c>node.role == manager</c>.</summary>
     public List<string> Constraints { get; } = [];
+
+    /// <summary>How the scheduler spreads tasks over the nodes that meet the constraints.</summary>
+    public List<SwarmPlacementPreference> Preferences { get; } = [];
+}
+
+/// <summary>One of a placement's preferences.</summary>
+public sealed class SwarmPlacementPreference
+{
+    /// <summary>A node label (<c>node.labels.foobar.node</c>) whose values get equal shares of the tasks.</summary>
+    public string? Spread { get; set; }
 }
 
 /// <summary>A service's <c>deploy.update_config</c> or <c>deploy.rollback_config</c>.</summary>
@@ -195,8 +211,14 @@ public sealed class SwarmConfig
 /// <summary>A network of the stack.</summary>
 public sealed class SwarmNetwork
 {
-    /// <summary><c>overlay</c>: spans every node of the swarm.</summary>
-    public string Driver { get; set; } = "overlay";
+    /// <summary><c>overlay</c>: spans every node of the swarm; unset for a network the stack does not make.</summary>
+    public string? Driver { get; set; } = "overlay";
+
+    /// <summary>True for a network that exists outside the stack, such as each node's own <c>host</c>.</summary>
+    public bool? External { get; set; }
+
+    /// <summary>The network's name in the engine, when it differs from its name in the stack.</summary>
+    public string? Name { get; set; }
 }
 
 internal static class SwarmStackFileYaml

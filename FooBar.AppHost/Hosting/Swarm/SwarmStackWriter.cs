@@ -31,6 +31,9 @@ internal sealed class SwarmStackWriter
         _values = new SwarmValues(_stack, _notes);
     }
 
+    /// <summary>The environment the stack is written for.</summary>
+    internal SwarmEnvironmentResource Environment => _environment;
+
     /// <summary>The service a resource runs in: its instance group's name (<c>web</c> for <c>web-2</c>), or its own.</summary>
     public static string ServiceName(IResource resource) =>
         (resource.Annotations.OfType<ProjectInstanceAnnotation>().FirstOrDefault()?.Name ?? resource.Name).ToLowerInvariant();
@@ -62,6 +65,10 @@ internal sealed class SwarmStackWriter
         if (_environment.DashboardFolder is { } dashboard && _stack.Services.ContainsKey(SwarmEnvironmentResource.DashboardService))
         {
             await images.WriteDashboardAsync(SwarmEnvironmentResource.DashboardService, dashboard, cancellationToken);
+        }
+        if (_environment.FloatingAddress is { } floating)
+        {
+            images.WriteFromFolder(SwarmFloatingAddressService.Name, floating.RecipeFolder);
         }
         foreach (var (file, content) in _configFiles)
         {
@@ -107,6 +114,13 @@ internal sealed class SwarmStackWriter
                 customization.Configure(new SwarmServiceContext(this, resource, _stack.Services[ServiceName(resource)]));
             }
         }
+        if (_environment.FloatingAddress is { } floating)
+        {
+            var frontDoor = floating.FrontDoor;
+            var healthPath = frontDoor.TryGetLastAnnotation<HttpHealthCheckAnnotation>(out var health) ? health.Path
+                : throw new InvalidOperationException($"{frontDoor.Name} has no HTTP health check: the floating address follows it.");
+            _stack.Services[SwarmFloatingAddressService.Name] = SwarmFloatingAddressService.Service(this, _stack, floating, _stack.Services[ServiceName(frontDoor)], healthPath);
+        }
 
         var header = new StringBuilder()
             .AppendLine($"# FooBar's Docker Swarm stack, written by the AppHost's publish step (publish-{_environment.Name}) from the model")
@@ -133,7 +147,8 @@ internal sealed class SwarmStackWriter
         foreach (var endpoint in resource.Annotations.OfType<EndpointAnnotation>().Where(e => e.IsExternal))
         {
             var target = ContainerPort(resource, endpoint);
-            Publish(service, name, endpoint.Name, endpoint.Port ?? target, target, endpoint.Protocol.ToString().ToLowerInvariant());
+            var variable = service.Ports.Count == 0 ? $"{name}_PORT" : $"{name}_{endpoint.Name}_PORT";
+            Publish(service, variable, endpoint.Port ?? target, target, endpoint.Protocol.ToString().ToLowerInvariant());
         }
 
         await _values.AddEnvironmentAsync(resource, service, _executionContext, cancellationToken);
@@ -160,18 +175,15 @@ internal sealed class SwarmStackWriter
 
     /// <summary>
     /// Publishes a port in host mode: it opens on the node running the task (the ingress routing mesh does not answer
-    /// here), the model's port unless the deploying shell sets &lt;SERVICE&gt;_PORT.
+    /// here), the model's port unless the deploying shell sets <paramref name="variable"/> (&lt;SERVICE&gt;_PORT).
     /// </summary>
-    internal static void Publish(SwarmService service, string serviceName, string endpointName, int published, int target, string protocol)
-    {
-        var variable = (service.Ports.Count == 0 ? $"{serviceName}_PORT" : $"{serviceName}_{endpointName}_PORT").Replace('-', '_').ToUpperInvariant();
+    internal static void Publish(SwarmService service, string variable, int published, int target, string protocol) =>
         service.Ports.Add(new SwarmPort
         {
             Target = target,
-            Published = $"${{{variable}:-{published.ToString(CultureInfo.InvariantCulture)}}}",
+            Published = $"${{{variable.Replace('-', '_').ToUpperInvariant()}:-{published.ToString(CultureInfo.InvariantCulture)}}}",
             Protocol = protocol,
         });
-    }
 
     /// <summary>
     /// A service that owns something of its node (a published port, a volume's data) stays on the manager, the node
@@ -182,11 +194,25 @@ internal sealed class SwarmStackWriter
     internal static void PlaceAndUpdate(SwarmService service)
     {
         var pinned = service.Ports.Count > 0 || service.Volumes.Count > 0;
-        if (pinned)
-        {
-            service.Deploy.Placement = new SwarmPlacement { Constraints = { "node.role == manager" } };
-        }
-        var order = pinned ? "stop-first" : "start-first";
+        service.Deploy.Placement = pinned
+            ? new SwarmPlacement { Constraints = { "node.role == manager" } }
+            // Replicas spread evenly over the numbered nodes, so that one node's loss takes the fewest.
+            : new SwarmPlacement { Preferences = { new SwarmPlacementPreference { Spread = $"node.labels.{SwarmEnvironmentResource.NodeLabel}" } } };
+        UpdateOrder(service, pinned ? "stop-first" : "start-first");
+    }
+
+    /// <summary>One task on every node, replaced by stopping the old one first (the two would hold one port of one node).</summary>
+    internal static void RunOnEveryNode(SwarmService service)
+    {
+        service.Deploy.Mode = "global";
+        service.Deploy.Replicas = null;
+        service.Deploy.Placement = null;
+        UpdateOrder(service, "stop-first");
+    }
+
+    /// <summary>How a new version replaces the service's tasks, one at a time, and a failed one is rolled back.</summary>
+    internal static void UpdateOrder(SwarmService service, string order)
+    {
         service.Deploy.UpdateConfig = new SwarmUpdateConfig { Order = order, Monitor = "10s", FailureAction = "rollback" };
         service.Deploy.RollbackConfig = new SwarmUpdateConfig { Order = order, Monitor = "10s" };
     }

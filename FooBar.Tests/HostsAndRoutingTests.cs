@@ -21,8 +21,8 @@ public sealed class HostsAndRoutingTests(StackFixture stack)
         var page = await response.ReadHtmlAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        // The socket nginx's upstream names, in the folder the AppHost shares with the nginx container.
-        Assert.Matches("^unix:/.+/foobar-web-[0-9a-f]+/http\\.sock$", page.QuerySelector(".journey-app-address")?.TextContent);
+        // The socket nginx's upstream names, in the folder the AppHost shares with the nginx container (foobar-<its pid>-web-…).
+        Assert.Matches("^unix:/.+/foobar-[0-9]+-web-[0-9a-f]+/http\\.sock$", page.QuerySelector(".journey-app-address")?.TextContent);
     }
 
     [Fact]

@@ -55,6 +55,9 @@ var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.C
 var nginx = builder.AddNginx("nginx", port: 8080)
     .WithDockerfile("../nginx")
     .WithConfigTemplates("../nginx/templates")
+    // HTTPS on 127.0.0.1:8443 with the site's certificate from this machine's own authority (scripts/setup.sh): HTTP/2,
+    // HSTS, and HTTP answering with a 301 to it.
+    .WithTls(builder.Configuration["FooBar:TlsCertificate"] ?? "/etc/foobar/tls/www.foobar.com.pem", port: 8443)
     .WithStaticFilesFrom(web[0])
     // Every web instance, over a Unix socket each also listens on (on Linux): no TCP hop, no tunnel. nginx starts
     // beside web, not after it: until web answers, visitors get nginx's own 502 page, and the site is up 10 s sooner.
@@ -66,7 +69,7 @@ var nginx = builder.AddNginx("nginx", port: 8080)
     .WithReloadCommand()
     // With two or more instances: a new build reaches them one at a time while the others answer.
     .WithRollingRestartCommand("web")
-    .WithUrlForEndpoint("http", url => url.DisplayText = "www.foobar.com")
+    .WithUrlForEndpoint("https", url => url.DisplayText = "www.foobar.com")
     // The one part visitors reach: a published stack opens its port and no other.
     .WithExternalHttpEndpoints()
     // With high availability, two front doors on that one address (nginx-1, nginx-2): either may stop or crash.

@@ -5,7 +5,7 @@ using FooBar.Load;
 
 // The steady load as a program, for scripts/limits.sh and the Swarm runs: runs until SIGTERM, SIGINT or --max-seconds,
 // then writes every request to --records and prints a one-line JSON summary.
-var site = new Option<Uri>("--site") { Description = "nginx's address", DefaultValueFactory = _ => new Uri("http://127.0.0.1:8080"), CustomParser = result => new Uri(result.Tokens.Single().Value) };
+var site = new Option<Uri>("--site") { Description = "nginx's address", DefaultValueFactory = _ => new Uri("https://127.0.0.1:8443"), CustomParser = result => new Uri(result.Tokens.Single().Value) };
 var host = new Option<string>("--host") { Description = "the Host header every request sends", DefaultValueFactory = _ => "www.foobar.com" };
 var rate = new Option<double>("--rate") { Description = $"visits a second, one in {SteadyLoad.VisitsPerPost} of them a post", DefaultValueFactory = _ => 60 };
 var readers = new Option<int>("--readers") { Description = "readers, each with its own connection, besides the one writer", DefaultValueFactory = _ => 7 };

@@ -10,7 +10,11 @@ public interface ISite
 /// <summary>The one way the tests make a visitor's client for nginx, for every kind of stack.</summary>
 public static class SiteClient
 {
-    /// <summary>A client for nginx at <paramref name="siteAddress"/> that sends <paramref name="host"/> as the Host header and never follows redirects.</summary>
+    /// <summary>
+    /// A client for nginx at <paramref name="siteAddress"/> that sends <paramref name="host"/> as the Host header and never
+    /// follows redirects. Over https the Host is also the name the TLS handshake asks for (SNI) and the name the certificate
+    /// must carry, checked against the machine's trusted authorities as any client does.
+    /// </summary>
     public static HttpClient Create(Uri siteAddress, string host) => new(new HostHeaderHandler(host))
     {
         BaseAddress = siteAddress,

@@ -57,6 +57,25 @@ public sealed class AppHostModelTests
     }
 
     [Fact]
+    public async Task Nginx_serves_https_on_8443_with_the_sites_certificate_mounted_read_only_and_redirects_http_to_it()
+    {
+        await using var appHost = await AppHostModel.CreateAsync();
+        var nginx = appHost.Resources.OfType<NginxResource>().Single();
+        await using var app = await appHost.BuildAsync();
+
+        var environment = await AppHostModel.EnvironmentAsync(app, nginx);
+
+        var https = nginx.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "https");
+        Assert.Equal((8443, 443, "https", false), (https.Port, https.TargetPort, https.UriScheme, https.IsProxied));
+        // The folder, not the file: a certificate renewed by a rename in it reaches the container.
+        Assert.Contains(nginx.Annotations.OfType<ContainerMountAnnotation>(),
+            m => m is { Source: "/etc/foobar/tls", Target: "/etc/nginx/tls", IsReadOnly: true, Type: ContainerMountType.BindMount });
+        Assert.Equal("443", environment["NGINX_TLS_LISTEN"]);
+        Assert.Equal("/etc/nginx/tls/www.foobar.com.pem", environment["NGINX_TLS_CERTIFICATE"]);
+        Assert.Equal("{nginx.bindings.https.port}", environment["NGINX_HTTPS_PORT"]);
+    }
+
+    [Fact]
     public async Task Nginx_reaches_web_over_a_Unix_socket_that_web_listens_on_with_no_proxy_in_between()
     {
         await using var appHost = await AppHostModel.CreateAsync();

@@ -5,7 +5,11 @@ using Xunit.Abstractions;
 
 namespace FooBar.Tests;
 
-/// <summary>A real browser (Debian's Chromium, driven by Playwright) uses the site through nginx as www.foobar.com.</summary>
+/// <summary>
+/// A real browser (Debian's Chromium, driven by Playwright) uses the site through nginx as https://www.foobar.com, with
+/// certificate errors not ignored: the certificate is trusted because scripts/setup.sh put the machine's local authority
+/// in Chromium's NSS database ($HOME/.pki/nssdb, which every profile reads).
+/// </summary>
 [Collection(StackCollection.Name)]
 [Trait(Speed.Name, Speed.Docker)]
 public sealed class BrowserTests(StackFixture stack, ITestOutputHelper output)
@@ -35,8 +39,14 @@ public sealed class BrowserTests(StackFixture stack, ITestOutputHelper output)
         var blocked = new List<string>();
         page.Console += (_, message) => { if (message.Text.Contains("Content Security Policy")) blocked.Add(message.Text); };
 
-        var home = await page.GotoAsync($"http://www.foobar.com:{stack.SiteAddress.Port}/");
+        var home = await page.GotoAsync($"https://www.foobar.com:{stack.SiteAddress.Port}/");
         Assert.Equal(200, home?.Status);
+        // Over TLS the browser checked itself, and HTTP/2, as the page's own navigation timing reports.
+        var security = await home!.SecurityDetailsAsync();
+        var protocol = await page.EvaluateAsync<string>("() => performance.getEntriesByType('navigation')[0].nextHopProtocol");
+        output.WriteLine($"Chromium: {security?.Protocol}, {protocol}, certificate of {security?.SubjectName} from {security?.Issuer}");
+        Assert.Equal("h2", protocol);
+        Assert.StartsWith("TLS 1.", security?.Protocol);
 
         // The stylesheet nginx served is applied: the header has the site's accent colour.
         Assert.Equal("rgb(11, 110, 79)", await page.EvalOnSelectorAsync<string>(".site-header", "e => getComputedStyle(e).borderBottomColor"));
@@ -50,12 +60,12 @@ public sealed class BrowserTests(StackFixture stack, ITestOutputHelper output)
 
         Assert.Matches(@"/posts/\d+$", page.Url);
         Assert.Equal(title, await page.TextContentAsync("article h1"));
-        await page.GotoAsync($"http://www.foobar.com:{stack.SiteAddress.Port}/");
+        await page.GotoAsync($"https://www.foobar.com:{stack.SiteAddress.Port}/");
         Assert.Equal(title, await page.TextContentAsync(".posts .post h3"));
 
         // The journey page's script ran (allowed by the policy) and filled in the browser's own timing: its lookup and
         // connection beside the stack's DNS answer (steps 2 and 3), and the whole request.
-        await page.GotoAsync($"http://www.foobar.com:{stack.SiteAddress.Port}/journey");
+        await page.GotoAsync($"https://www.foobar.com:{stack.SiteAddress.Port}/journey");
         await page.WaitForFunctionAsync("() => document.getElementById('browser-timing').textContent.startsWith('DNS')");
         Assert.Matches(@"^\d+\.\d ms$", await page.TextContentAsync("#step-dns #browser-dns"));
         Assert.Matches(@"^\d+\.\d ms$", await page.TextContentAsync("#step-ip #browser-connect"));
@@ -63,7 +73,7 @@ public sealed class BrowserTests(StackFixture stack, ITestOutputHelper output)
         Assert.Empty(blocked);
         await SaveScreenshotAsync(page, "journey.png");
 
-        await page.GotoAsync($"http://www.foobar.com:{stack.SiteAddress.Port}/");
+        await page.GotoAsync($"https://www.foobar.com:{stack.SiteAddress.Port}/");
         await SaveScreenshotAsync(page, "home-with-new-post.png");
     }
 

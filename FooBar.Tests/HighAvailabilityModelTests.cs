@@ -21,6 +21,8 @@ public sealed class HighAvailabilityModelTests
             Assert.EndsWith(Path.Combine("nginx", NginxFrontDoorExtensions.FrontDoorScript), door.Command);
             var http = door.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
             Assert.Equal((8080, false, true), (http.Port, http.IsProxied, http.IsExternal));
+            var https = door.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "https");
+            Assert.Equal((8443, "https", false, true), (https.Port, https.UriScheme, https.IsProxied, https.IsExternal));
             // Its own health, on a port of its own that only its check asks.
             var health = door.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "health");
             Assert.False(health.IsProxied);
@@ -32,8 +34,8 @@ public sealed class HighAvailabilityModelTests
             var restart = door.Annotations.OfType<RestartOnCrashAnnotation>().Single();
             Assert.Equal((TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30)), (restart.FirstDelay, restart.MaxDelay));
             Assert.Equal(OtlpProtocol.HttpJson, door.Annotations.OfType<OtlpExporterAnnotation>().Single().RequiredProtocol);
-            // The same files as the single nginx: templates, static files, the upstream list and every instance's socket.
-            Assert.Equal(["/etc/nginx/templates", "/etc/nginx/upstreams/web", "/run/foobar/web-1", "/run/foobar/web-2", "/run/foobar/web-3", "/usr/share/nginx/html"],
+            // The same files as the single nginx: templates, the certificate, static files, the upstream list and every instance's socket.
+            Assert.Equal(["/etc/nginx/templates", "/etc/nginx/tls", "/etc/nginx/upstreams/web", "/run/foobar/web-1", "/run/foobar/web-2", "/run/foobar/web-3", "/usr/share/nginx/html"],
                 door.Annotations.OfType<ContainerMountAnnotation>().Select(m => m.Target).Order());
         });
         Assert.Equal([8081, 8082], doors.Select(d => d.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "health").Port!.Value));
@@ -52,6 +54,10 @@ public sealed class HighAvailabilityModelTests
         {
             var environment = await AppHostModel.EnvironmentAsync(app, door);
             Assert.Equal($"127.0.0.1:{{{door.Name}.bindings.http.port}} reuseport, 127.0.0.1:{{{door.Name}.bindings.health.port}}", environment["NGINX_LISTEN"]);
+            // HTTPS on the shared address too, and the redirect to the door's own (shared) HTTPS port, not nginx's container port.
+            Assert.Equal($"127.0.0.1:{{{door.Name}.bindings.https.port}} reuseport", environment["NGINX_TLS_LISTEN"]);
+            Assert.Equal($"{{{door.Name}.bindings.https.port}}", environment["NGINX_HTTPS_PORT"]);
+            Assert.Equal("/etc/nginx/tls/www.foobar.com.pem", environment["NGINX_TLS_CERTIFICATE"]);
             Assert.Equal("all", environment["NGINX_ACCESS_LOG"]);
             Assert.Equal("parentbased_always_on", environment["OTEL_TRACES_SAMPLER"]);
         }
@@ -83,14 +89,15 @@ public sealed class HighAvailabilityModelTests
     }
 
     [Fact]
-    public async Task The_default_mode_keeps_one_nginx_container_on_port_8080()
+    public async Task The_default_mode_keeps_one_nginx_container_on_port_8080_and_8443()
     {
         await using var appHost = await AppHostModel.CreateAsync();
 
         Assert.Empty(appHost.Resources.OfType<NginxFrontDoorResource>());
         var nginx = appHost.Resources.OfType<NginxResource>().Single();
         Assert.Equal("nginx", nginx.Name);
-        Assert.Equal((8080, 80), nginx.Annotations.OfType<EndpointAnnotation>().Select(e => (e.Port!.Value, e.TargetPort!.Value)).Single());
+        Assert.Equal([("http", 8080, 80), ("https", 8443, 443)],
+            nginx.Annotations.OfType<EndpointAnnotation>().Select(e => (e.UriScheme, e.Port!.Value, e.TargetPort!.Value)));
         Assert.Equal(["web"], appHost.Resources.OfType<ProjectResource>().Select(r => r.Name));
     }
 

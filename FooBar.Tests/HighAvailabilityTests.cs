@@ -27,14 +27,21 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
         // A new connection for each view: the kernel picks a door per connection.
         site.DefaultRequestHeaders.ConnectionClose = true;
         var answeredBy = new List<string>();
+        var schemes = new HashSet<string>();
         for (var view = 0; view < 40; view++)
         {
             var page = await site.GetHtmlAsync("/journey");
             answeredBy.Add(page.QuerySelector(".journey-front-door")?.TextContent.Trim() ?? "(none)");
+            schemes.Add(page.QuerySelector(".journey-scheme")?.TextContent.Trim() ?? "(none)");
         }
+        // Plain HTTP on the shared address: each door sends it to the shared HTTPS port.
+        using var http = SiteClient.Create(stack.SiteHttpAddress, "www.foobar.com");
+        using var redirect = await http.GetAsync("/journey?x=1");
 
         output.WriteLine(string.Join(", ", answeredBy.CountBy(door => door).Select(pair => $"{pair.Key}: {pair.Value}")));
         Assert.Equal(Doors, answeredBy.Distinct().Order());
+        Assert.Equal(["https"], schemes);
+        Assert.Equal(new Uri($"https://www.foobar.com:{stack.SiteAddress.Port}/journey?x=1"), redirect.Headers.Location);
         foreach (var door in Doors)
         {
             var spans = await stack.Telemetry.WaitForAsync(() => stack.Telemetry.GetSpansAsync(resource: door), s => s.Count > 0);

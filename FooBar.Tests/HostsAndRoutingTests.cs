@@ -21,7 +21,7 @@ public sealed class HostsAndRoutingTests(StackFixture stack)
         var page = await response.ReadHtmlAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        // The socket nginx's upstream names, in the folder the AppHost shares with the nginx container.
+        // The socket nginx's upstream names, in the folder the AppHost shares with the nginx container (foobar-<its pid>-web-…).
         Assert.Matches("^unix:/.+/foobar-[0-9]+-web-[0-9a-f]+/http\\.sock$", page.QuerySelector(".journey-app-address")?.TextContent);
     }
 
@@ -38,7 +38,7 @@ public sealed class HostsAndRoutingTests(StackFixture stack)
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains(@"<span class=""request-host"">www.foobar.com</span>", html);
-        Assert.Contains(@"<span class=""request-scheme"">http</span>", html);
+        Assert.Contains(@"<span class=""request-scheme"">https</span>", html);
         var clientAddress = Assert.Single(Regex.Matches(html, @"<span class=""client-address"">([^<]*)</span>")).Groups[1].Value;
         Assert.True(IPAddress.TryParse(clientAddress, out var address), $"'{clientAddress}' is not an address");
         // Loopback would be the app's own peer (Aspire's tunnel), i.e. X-Forwarded-For ignored.
@@ -71,7 +71,73 @@ public sealed class HostsAndRoutingTests(StackFixture stack)
         using var response = await site.GetAsync("/posts?page=2");
 
         Assert.Equal(HttpStatusCode.MovedPermanently, response.StatusCode);
-        Assert.Equal(new Uri("http://www.foobar.com/posts?page=2"), response.Headers.Location);
+        Assert.Equal(new Uri($"https://www.foobar.com:{stack.SiteAddress.Port}/posts?page=2"), response.Headers.Location);
+    }
+
+    [Theory]
+    [InlineData("www.foobar.com", "/posts?page=2&sort=new")]
+    [InlineData("www.foobar.com", "/journey")]
+    [InlineData("localhost", "/css/site.css?v=1")]
+    [InlineData("www.foobar.com", "/health")]
+    public async Task Plain_http_redirects_permanently_to_https_keeping_host_path_and_query(string host, string target)
+    {
+        using var http = SiteClient.Create(stack.SiteHttpAddress, host);
+
+        using var response = await http.GetAsync(target);
+
+        Assert.Equal(HttpStatusCode.MovedPermanently, response.StatusCode);
+        Assert.Equal(new Uri($"https://{host}:{stack.SiteAddress.Port}{target}"), response.Headers.Location);
+        // Nothing of the site over plain HTTP: no HSTS either (a browser ignores it there).
+        Assert.False(response.Headers.Contains("Strict-Transport-Security"));
+    }
+
+    [Fact]
+    public async Task Bare_domain_over_plain_http_goes_to_https_www_in_one_redirect()
+    {
+        using var http = SiteClient.Create(stack.SiteHttpAddress, "foobar.com");
+
+        using var response = await http.GetAsync("/posts?page=2");
+
+        Assert.Equal(HttpStatusCode.MovedPermanently, response.StatusCode);
+        Assert.Equal(new Uri($"https://www.foobar.com:{stack.SiteAddress.Port}/posts?page=2"), response.Headers.Location);
+    }
+
+    [Fact]
+    public async Task Nginx_health_endpoint_answers_over_plain_http_without_a_redirect()
+    {
+        using var http = SiteClient.Create(stack.SiteHttpAddress, "www.foobar.com");
+
+        using var response = await http.GetAsync("/nginx/health");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("healthy\n", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Forged_forwarded_headers_change_nothing_the_app_knows()
+    {
+        using var site = stack.CreateSiteClient();
+        using var honest = await site.GetAsync("/journey");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/journey");
+        request.Headers.Add("X-Forwarded-For", "6.6.6.6");
+        request.Headers.Add("X-Forwarded-Proto", "http");
+        request.Headers.Add("X-Forwarded-Host", "evil.example");
+        request.Headers.Add("X-Front-Door", "forged");
+
+        using var forged = await site.SendAsync(request);
+        var seen = await forged.ReadHtmlAsync();
+        var expected = await honest.ReadHtmlAsync();
+        string? Text(AngleSharp.Html.Dom.IHtmlDocument page, string selector) => page.QuerySelector(selector)?.TextContent.Trim();
+
+        Assert.Equal(HttpStatusCode.OK, forged.StatusCode);
+        Assert.Equal("www.foobar.com", Text(seen, ".journey-host"));
+        Assert.Equal("https", Text(seen, ".journey-scheme"));
+        Assert.Equal(Text(expected, ".journey-forwarded-for"), Text(seen, ".journey-forwarded-for"));
+        Assert.Equal(Text(expected, ".journey-front-door"), Text(seen, ".journey-front-door"));
+        // The claim is shown as a claim, and only as that.
+        Assert.Equal("6.6.6.6", Text(seen, ".journey-claimed-for"));
+        Assert.DoesNotContain("evil.example", seen.Body?.TextContent);
+        Assert.DoesNotContain("forged", seen.Body?.TextContent);
     }
 
     [Theory]
@@ -79,10 +145,16 @@ public sealed class HostsAndRoutingTests(StackFixture stack)
     [InlineData("www.foobar.com.evil.example")]
     public async Task Unknown_host_is_refused_without_an_answer(string host)
     {
-        using var site = stack.CreateSiteClient(host);
+        // Over TLS for www.foobar.com (its certificate checked), then a Host nginx does not serve.
+        var request = RawHttp.Build("GET / HTTP/1.1", [("Host", host)]);
+        using var http = SiteClient.Create(stack.SiteHttpAddress, host);
 
-        // nginx's 444: the connection is closed and no response is ever written.
-        var error = await Assert.ThrowsAsync<HttpRequestException>(() => site.GetAsync("/"));
+        var response = await RawHttp.SendAsync(stack.SiteAddress, request, TimeSpan.FromSeconds(10));
+
+        // nginx's 444: the connection is closed and no response is ever written, over HTTPS and over HTTP alike.
+        Assert.Null(response.Status);
+        Assert.Equal("", response.Body);
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync("/"));
         Assert.Null(error.StatusCode);
     }
 

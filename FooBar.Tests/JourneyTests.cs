@@ -24,6 +24,7 @@ public sealed class JourneyTests(StackFixture stack)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("www.foobar.com", Text(".journey-host"));
         Assert.Equal("GET /journey?from=test", Text(".journey-request"));
+        Assert.Equal("https", Text(".journey-scheme"));
         Assert.Equal("FooBarTests/1.0", Text(".journey-user-agent"));
         // The page shows the client's claim as such beside the address nginx saw (which one the app trusts is
         // HostsAndRoutingTests' subject).

@@ -154,6 +154,21 @@ public sealed class PostFormTests(StackFixture stack)
     }
 
     [Fact]
+    public async Task The_form_sets_its_antiforgery_cookie_Secure_SameSite_Strict_and_HttpOnly_over_https()
+    {
+        using var site = stack.CreateSiteClient();
+
+        using var response = await site.GetAsync("/posts/new");
+
+        var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"));
+        var attributes = cookie.Split(';', StringSplitOptions.TrimEntries).Skip(1).Select(a => a.ToLowerInvariant()).ToList();
+        Assert.StartsWith(".AspNetCore.Antiforgery.", cookie);
+        Assert.Contains("secure", attributes);
+        Assert.Contains("samesite=strict", attributes);
+        Assert.Contains("httponly", attributes);
+    }
+
+    [Fact]
     public async Task A_post_without_the_antiforgery_token_is_rejected()
     {
         var title = $"Forged {Guid.NewGuid():N}";

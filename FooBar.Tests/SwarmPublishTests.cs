@@ -197,6 +197,18 @@ public sealed class SwarmPublishTests
         Assert.DoesNotContain("/etc/nginx/upstreams", dockerfile);
     }
 
+    [Theory]
+    [InlineData("--FooBar:WebInstances=1")]
+    [InlineData("--FooBar:HighAvailability=true")]
+    public async Task The_sites_TLS_key_never_reaches_a_published_image_or_file(string mode)
+    {
+        var stack = await SwarmPublish.PublishAsync([mode]);
+
+        // WithTls is for run mode: its certificate folder is not one of the mounts copied into the nginx image.
+        Assert.DoesNotContain("/etc/nginx/tls", stack.Files["images/nginx/Dockerfile"]);
+        Assert.All(stack.Files, file => Assert.DoesNotContain("PRIVATE KEY", file.Value));
+    }
+
     [Fact]
     public async Task Every_service_sends_its_telemetry_to_the_stacks_own_dashboard_whose_OTLP_ports_are_not_published()
     {

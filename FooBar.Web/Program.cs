@@ -26,14 +26,24 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 // Pages are UTF-8: only characters that mean something in HTML are escaped, not every non-ASCII letter.
 builder.Services.Configure<WebEncoderOptions>(options => options.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
 
-// nginx is the front door: the client's address, scheme and host arrive in X-Forwarded-* headers.
-// Only loopback peers (the default KnownProxies) are trusted, and the app listens on loopback only.
+// nginx is the front door: the client's address, scheme (https) and host arrive in X-Forwarded-* headers, which nginx
+// sets itself, whatever a client sent. Only nginx's hop is read (ForwardLimit 1), and only from a trusted peer: loopback
+// (the default KnownProxies) or the Unix socket that nginx alone is given; the app listens on nothing else.
 // Host filtering runs before anything else: AllowedHosts (appsettings.json) admits www.foobar.com and the loopback
 // names the stack itself uses, any other Host is a 400; a forwarded host must be one of them too.
 builder.Services.Configure<ForwardedHeadersOptions>(options =>
 {
     options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
     options.AllowedHosts = (builder.Configuration["AllowedHosts"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries);
+});
+
+// The antiforgery cookie (the site's only cookie): Secure whenever the request came over HTTPS (the scheme nginx
+// forwarded), SameSite=Strict (a form is posted from the site's own pages only), out of scripts' reach.
+builder.Services.AddAntiforgery(options =>
+{
+    options.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.SameAsRequest;
+    options.Cookie.SameSite = SameSiteMode.Strict;
+    options.Cookie.HttpOnly = true;
 });
 
 var app = builder.Build();

@@ -11,6 +11,9 @@ template_dir=${NGINX_ENVSUBST_TEMPLATE_DIR:-/etc/nginx/templates}
 suffix=${NGINX_ENVSUBST_TEMPLATE_SUFFIX:-.template}
 output_dir=${NGINX_ENVSUBST_OUTPUT_DIR:-/etc/nginx/conf.d}
 
+# The site's HTTPS port as visitors reach it, for the redirect from HTTP (none: the site is served over HTTP).
+export NGINX_HTTPS_PORT="${NGINX_HTTPS_PORT:-}"
+
 if [ "${1:-}" = nginx ] && [ -d "$template_dir" ]; then
     defined=$(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/${\1}/p' | tr '\n' ' ')
     mkdir -p "$output_dir"
@@ -26,6 +29,16 @@ if [ "${1:-}" = nginx ] && [ -d "$template_dir" ]; then
     echo "${NGINX_LISTEN:-80}" | tr ',' '\n' | sed 's/^ *//; s/ *$//; /^$/d' >/etc/nginx/listen/addresses
     sed 's/.*/listen & default_server;/' /etc/nginx/listen/addresses >/etc/nginx/listen/default-server.conf
     sed 's/ .*//; s/.*/listen &;/' /etc/nginx/listen/addresses >/etc/nginx/listen/server.conf
+    # HTTPS (NGINX_TLS_LISTEN: addresses as above; NGINX_TLS_CERTIFICATE: one PEM file with the certificate and its key),
+    # beside HTTP, on every server; the TLS settings are snippets/tls.conf. Neither set: no HTTPS.
+    : >/etc/nginx/listen/tls.conf
+    if [ -n "${NGINX_TLS_LISTEN:-}" ]; then
+        echo "$NGINX_TLS_LISTEN" | tr ',' '\n' | sed 's/^ *//; s/ *$//; /^$/d' >/etc/nginx/listen/tls-addresses
+        sed 's/.*/listen & ssl http2 default_server;/' /etc/nginx/listen/tls-addresses >>/etc/nginx/listen/default-server.conf
+        sed 's/ .*//; s/.*/listen & ssl http2;/' /etc/nginx/listen/tls-addresses >>/etc/nginx/listen/server.conf
+        printf 'ssl_certificate %s;\nssl_certificate_key %s;\ninclude snippets/tls.conf;\n' \
+            "$NGINX_TLS_CERTIFICATE" "$NGINX_TLS_CERTIFICATE" >/etc/nginx/listen/tls.conf
+    fi
 fi
 
 if [ "${1:-}" = nginx ] && ls /etc/nginx/upstreams/*/servers.dns.conf >/dev/null 2>&1; then

@@ -8,3 +8,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 if [ "${FOOBAR_IMAGES:-local}" = official ]; then
   export ContainerImages__mysql=
 fi
+
+# The ASP.NET Core developer certificate, trusted by scripts/setup.sh, counts for OpenSSL (and for Aspire's check of it)
+# only when SSL_CERT_DIR names its folder; the system's folder stays in the list.
+export SSL_CERT_DIR="$HOME/.aspnet/dev-certs/trust:${SSL_CERT_DIR:-/usr/lib/ssl/certs}"

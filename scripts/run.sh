@@ -56,6 +56,6 @@ done < <(jq -r '.profiles.http | ("ASPNETCORE_URLS=" + .applicationUrl), (.envir
 # No `dcp monitor-*` watchdog (a 70 MB process per resource) that only cleans up after DCP itself crashes: ~500 MB idle.
 export DCP_DISABLE_MONITOR_PROCESS=1
 
-echo "[run] starting the AppHost ($profile profile): the dashboard's login link follows; the site is http://127.0.0.1:8080 (Host: www.foobar.com)"
+echo "[run] starting the AppHost ($profile profile): the dashboard's login link follows; the site is https://www.foobar.com:8443 (https://127.0.0.1:8443; http://127.0.0.1:8080 redirects there)"
 cd "$repo/FooBar.AppHost"
 exec "$apphost" "--FooBar:Profile=$profile" "${apphost_args[@]}"

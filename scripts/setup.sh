@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares this machine to run FooBar: a Docker engine, a firewall rule that keeps
 # containers from other machines, TCP request migration (net.ipv4.tcp_migrate_req=1, for the
-# front doors), the base images and the Aspire tunnel's build prerequisites. Idempotent: each
+# front doors), the base images, the Aspire tunnel's build prerequisites, and a local certificate authority
+# with the site's certificate and a trusted ASP.NET Core developer certificate. Idempotent: each
 # step runs only where the real thing is missing, and says what it did and how long it took.
 #
 #   FOOBAR_IMAGES=local     (default) build base and MySQL-compatible images from Debian packages
@@ -9,7 +10,8 @@
 #                           image (MySqlContainerImageTags) is pulled by Aspire when it first starts it
 #
 #   --tests                 also install what the tests need (scripts/test.sh): Chromium, which the
-#                           browser tests drive, and LuaJIT, which runs the nginx exporter's unit tests
+#                           browser tests drive, LuaJIT, which runs the nginx exporter's unit tests, and
+#                           testssl.sh, the TLS scanner
 #   --bench                 also install wrk, the load generator of scripts/bench.sh, and dnspython, with which it
 #                           finds the site through the stack's DNS
 #   --limits                also install wrk and dnspython and restore the Aspire CLI (scripts/limits.sh)
@@ -29,6 +31,9 @@ mysql_local_image=$(jq -r '.ContainerImages.mysql // empty' "$appsettings")
 dockerd_log=/var/log/foobar-dockerd.log
 # Ports published to loopback are forwarded by the kernel (NAT), not by a docker-proxy process per port.
 dockerd_config='{ "userland-proxy": false }'
+# The local certificate authority (its key included) and the site's certificate, both outside the repository.
+ca_root=/etc/foobar/ca
+tls_dir=/etc/foobar/tls
 
 
 log() { printf '[setup] %s\n' "$*"; }
@@ -185,6 +190,53 @@ tunnel_prerequisites() {
   fi
 }
 
+# The site's HTTPS: a certificate authority of this machine's own (mkcert's), trusted by the system's store and by
+# Chromium's NSS database ($HOME/.pki/nssdb, which every Chromium profile of this user reads), and the site's
+# certificate issued from it. The authority's key stays in $ca_root (root only): never in the repository or an image.
+local_certificate_authority() {
+  if [ "$(id -u)" != 0 ]; then log "  skipped: only root may trust an authority machine-wide; run setup as root once"; return; fi
+  if ! command -v mkcert >/dev/null || ! command -v certutil >/dev/null; then
+    log "  installing Debian's mkcert and libnss3-tools"
+    apt_install mkcert libnss3-tools
+  fi
+  local nssdb="$HOME/.pki/nssdb"
+  if [ ! -f "$nssdb/cert9.db" ]; then
+    log "  creating Chromium's NSS database $nssdb"
+    mkdir -p "$nssdb"
+    certutil -d "sql:$nssdb" -N --empty-password
+  fi
+  install -d -m 0700 "$ca_root"
+  if [ -f "$ca_root/rootCA.pem" ] && trusts_local_authority "$nssdb"; then
+    log "  the local authority ($ca_root) is trusted by the system and by Chromium"
+  else
+    log "  mkcert -install (CAROOT=$ca_root): makes the authority where missing and trusts it"
+    CAROOT=$ca_root mkcert -install 2>&1 | sed 's/^/[setup]    /'
+  fi
+  FOOBAR_CA_ROOT=$ca_root FOOBAR_TLS_DIR=$tls_dir "$repo/scripts/site-certificate.sh" | sed 's/^/[setup]   /'
+}
+
+# The authority is in the system's bundle and in the NSS database.
+trusts_local_authority() {
+  openssl verify -CAfile /etc/ssl/certs/ca-certificates.crt "$ca_root/rootCA.pem" >/dev/null 2>&1 \
+    && certutil -d "sql:$1" -L 2>/dev/null | grep -q "mkcert development CA"
+}
+
+# Aspire's orchestrator (DCP) serves its API with the ASP.NET Core developer certificate when it is trusted, instead
+# of making a 4,096-bit RSA key at every start, and the dashboard drops its "No trusted development certificate"
+# banner. On Linux `--trust` trusts it in .NET's own store, in Chromium's NSS database and in an OpenSSL folder
+# that counts only when SSL_CERT_DIR lists it (scripts/environment.sh does).
+developer_certificate() {
+  local trust_dir="$HOME/.aspnet/dev-certs/trust"
+  if SSL_CERT_DIR="$trust_dir:/usr/lib/ssl/certs" dotnet dev-certs https --check --trust >/dev/null 2>&1; then
+    log "  a trusted developer certificate is present"; return
+  fi
+  log "  dotnet dev-certs https --trust"
+  # It reports partial trust here (OpenSSL's folder counts only once SSL_CERT_DIR names it); the check below decides.
+  dotnet dev-certs https --trust >/dev/null 2>&1 || true
+  SSL_CERT_DIR="$trust_dir:/usr/lib/ssl/certs" dotnet dev-certs https --check --trust >/dev/null \
+    || { log "  the developer certificate is still not trusted: see 'dotnet dev-certs https --check --trust --verbose'"; exit 1; }
+}
+
 mysql_image() {
   if [ "$images" = official ]; then log "  skipped: Aspire pulls the official image when it first starts MySQL"; return; fi
   [ -n "$mysql_local_image" ] || { log "  no ContainerImages:mysql in ${appsettings#"$repo"/}"; exit 1; }
@@ -210,6 +262,12 @@ lua_runner() {
     log "  installing Debian's luajit package"
     apt_install luajit
   fi
+}
+
+# The TLS scanner TlsTests runs against the site.
+tls_scanner() {
+  if command -v testssl >/dev/null; then log "  testssl $(dpkg-query -W -f '${Version}' testssl.sh 2>/dev/null) already installed"
+  else log "  installing Debian's testssl.sh"; apt_install testssl.sh; fi
 }
 
 # The load generator of scripts/bench.sh and scripts/limits.sh, and the DNS library with which they find the site
@@ -242,11 +300,14 @@ step "TCP request migration (front doors)" tcp_request_migration
 step "Base image" base
 step "Aspire tunnel prerequisites" tunnel_prerequisites
 step "MySQL image" mysql_image
+step "Local certificate authority and the site's certificate" local_certificate_authority
+step "Developer certificate (Aspire)" developer_certificate
 for option in "$@"; do
   case "$option" in
     --tests)
       step "Chromium (browser tests)" chromium
       step "LuaJIT (nginx exporter tests)" lua_runner
+      step "testssl.sh (TLS tests)" tls_scanner
       ;;
     --bench) step "wrk and dnspython (benchmark)" load_tool ;;
     --limits)

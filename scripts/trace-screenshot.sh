@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates docs/trace.png, the README's picture of a real trace: runs the stack, sends one request
 # for the home page through nginx and has headless Chromium photograph its trace in the dashboard.
-# Needs the ports scripts/run.sh uses (8080, 15080, 19080, 20080) free. Usage: scripts/trace-screenshot.sh [OUTPUT.png]
+# Needs the ports scripts/run.sh uses (8080, 8443, 15080, 19080, 20080) free. Usage: scripts/trace-screenshot.sh [OUTPUT.png]
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 output=$(realpath -m "${1:-$repo/docs/trace.png}")
@@ -20,7 +20,7 @@ if [ ! -d "$tools/node_modules/playwright-core" ]; then
   log "installing playwright-core into $tools"
   npm install --prefix "$tools" --no-save --no-package-lock --no-audit --no-fund playwright-core@1.64.1 >/dev/null
 fi
-for port in 8080 15080 19080 20080; do
+for port in 8080 8443 15080 19080 20080; do
   if ss -Hltn "sport = :$port" | grep -q .; then log "port $port is in use (is the stack running already?)"; exit 1; fi
 done
 
@@ -35,7 +35,7 @@ apphost=$!
 # The AppHost stops gracefully on SIGTERM and removes its containers (a background job ignores SIGINT).
 trap 'kill -TERM "$apphost" 2>/dev/null; wait "$apphost" || true' EXIT
 
-site=(curl -sf -o /dev/null -H 'Host: www.foobar.com' http://127.0.0.1:8080/)
+site=(curl -sf -o /dev/null --resolve www.foobar.com:8443:127.0.0.1 https://www.foobar.com:8443/)
 for _ in $(seq 180); do "${site[@]}" && break; sleep 1; done
 "${site[@]}" || { log "the site did not answer within 3 min"; tail -30 "$apphost_log"; exit 1; }
 

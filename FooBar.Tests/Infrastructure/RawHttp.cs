@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 
@@ -11,16 +12,20 @@ public sealed record RawResponse(int? Status, IReadOnlyList<KeyValuePair<string,
 
 /// <summary>
 /// Sends bytes HttpClient would refuse to send (absolute-form request lines, duplicate Host headers, unknown
-/// methods, odd versions) over a plain socket to 127.0.0.1, and reads the whole answer until the server closes.
+/// methods, odd versions) over a socket to 127.0.0.1, and reads the whole answer until the server closes. An https
+/// address gets TLS first, for <paramref name="serverName"/> (SNI) whatever the Host header says, the certificate
+/// checked as any client checks it.
 /// </summary>
 public static class RawHttp
 {
-    public static async Task<RawResponse> SendAsync(Uri address, byte[] request, TimeSpan timeout)
+    public static async Task<RawResponse> SendAsync(Uri address, byte[] request, TimeSpan timeout, string serverName = "www.foobar.com")
     {
         using var cancel = new CancellationTokenSource(timeout);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync("127.0.0.1", address.Port, cancel.Token);
-        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await using var stream = address.Scheme == Uri.UriSchemeHttps
+            ? await TlsAsync(new NetworkStream(socket, ownsSocket: false), serverName, cancel.Token)
+            : new NetworkStream(socket, ownsSocket: false);
         try
         {
             await stream.WriteAsync(request, cancel.Token);
@@ -49,6 +54,17 @@ public static class RawHttp
             // instead of the quiet close of its 444 when a body was still arriving (nothing received then).
         }
         return Parse(received.ToArray());
+    }
+
+    private static async Task<Stream> TlsAsync(Stream connection, string serverName, CancellationToken cancellationToken)
+    {
+        var tls = new SslStream(connection, leaveInnerStreamOpen: false);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = serverName,
+            ApplicationProtocols = [SslApplicationProtocol.Http11],
+        }, cancellationToken);
+        return tls;
     }
 
     /// <summary>A request with <c>Connection: close</c>, so the answer ends when the connection does.</summary>

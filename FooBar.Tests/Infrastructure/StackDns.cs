@@ -29,10 +29,10 @@ public sealed class StackDns(IPEndPoint server)
     });
 
     /// <summary>
-    /// An HTTP client for <c>http://&lt;host&gt;:&lt;sitePort&gt;/</c> that connects where this server's A records say
+    /// An HTTP client for <c>https://&lt;host&gt;:&lt;sitePort&gt;/</c> (or <paramref name="scheme"/>) that connects where this server's A records say
     /// (the CNAME followed): the visitor's path, steps 2 to 4.
     /// </summary>
-    public HttpClient SiteClient(int sitePort, string host = "www.foobar.com")
+    public HttpClient SiteClient(int sitePort, string host = "www.foobar.com", string scheme = "https")
     {
         var client = Client();
         var handler = new SocketsHttpHandler
@@ -59,6 +59,6 @@ public sealed class StackDns(IPEndPoint server)
                 }
             },
         };
-        return new HttpClient(handler) { BaseAddress = new Uri($"http://{host}:{sitePort}/"), Timeout = TimeSpan.FromSeconds(30) };
+        return new HttpClient(handler) { BaseAddress = new Uri($"{scheme}://{host}:{sitePort}/"), Timeout = TimeSpan.FromSeconds(30) };
     }
 }

@@ -15,8 +15,11 @@ public class StackFixture : IAsyncLifetime, ISite
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The stack has not started.");
 
-    /// <summary>nginx's public endpoint: the only one a visitor uses.</summary>
+    /// <summary>nginx's public HTTPS endpoint: the one a visitor uses.</summary>
     public Uri SiteAddress { get; private set; } = null!;
+
+    /// <summary>nginx's plain HTTP endpoint, which answers with a 301 to <see cref="SiteAddress"/> (its health check excepted).</summary>
+    public Uri SiteHttpAddress { get; private set; } = null!;
 
     /// <summary>The application servers' resource names: web, or web-1 … web-N in the redundant mode.</summary>
     public IReadOnlyList<string> WebInstances { get; private set; } = [];
@@ -72,7 +75,8 @@ public class StackFixture : IAsyncLifetime, ISite
             throw new InvalidOperationException($"The stack did not become healthy within {StartupTimeout}: {ex.Message}\n{await RecentLogsAsync()}", ex);
         }
 
-        SiteAddress = Loopback(_app.GetEndpoint(SiteResource, "http"));
+        SiteAddress = Loopback(_app.GetEndpoint(SiteResource, "https"));
+        SiteHttpAddress = Loopback(_app.GetEndpoint(SiteResource, "http"));
         WebInstances = _app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>().Select(r => r.Name).ToList();
         WebAddress = Loopback(_app.GetEndpoint(WebInstances[0], "http"));
         _dashboardClient = new HttpClient { BaseAddress = Loopback(_app.GetEndpoint("aspire-dashboard", "http")), Timeout = TimeSpan.FromSeconds(30) };
@@ -81,7 +85,7 @@ public class StackFixture : IAsyncLifetime, ISite
         Database = new TestDatabase(_app);
     }
 
-    /// <summary>The resource whose <c>http</c> endpoint is the site: nginx, or a front door (all share that address).</summary>
+    /// <summary>The resource whose <c>https</c> and <c>http</c> endpoints are the site: nginx, or a front door (all share them).</summary>
     protected virtual string SiteResource => "nginx";
 
     /// <summary>How long the stack took from its start until every resource was healthy.</summary>

@@ -9,8 +9,9 @@ import urllib.request
 
 from waiting import wait_until
 
-# nginx's published port (FooBar.AppHost/Program.cs), or another stack's (a swarm's: scripts/swarm.sh up --port P).
-SITE = os.environ.get("FOOBAR_SITE", "http://127.0.0.1:8080")
+# nginx's published HTTPS port (FooBar.AppHost/Program.cs; its HTTP port answers with a 301 there), or another stack's
+# (a swarm's: scripts/swarm.sh up --port P). The certificate is checked against the machine's store (scripts/setup.sh).
+SITE = os.environ.get("FOOBAR_SITE", "https://127.0.0.1:8443")
 APP = "http://127.0.0.1:5193"       # FooBar.Web's endpoint in single-server mode (FooBar.Web/Properties/launchSettings.json)
 HOST = "www.foobar.com"
 

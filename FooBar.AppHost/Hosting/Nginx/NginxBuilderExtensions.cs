@@ -15,6 +15,7 @@ public static class NginxBuilderExtensions
     private const string HtmlDirectory = "/usr/share/nginx/html";
     private const string SocketsDirectory = "/run/foobar";
     private const string UpstreamsDirectory = "/etc/nginx/upstreams";
+    private const string TlsDirectory = "/etc/nginx/tls";
 
     /// <summary>Adds an nginx container, published on loopback.</summary>
     /// <remarks>
@@ -33,6 +34,55 @@ public static class NginxBuilderExtensions
             .WithImageRegistry(NginxContainerImageTags.Registry)
             // Published straight to loopback: visitors reach nginx itself, not a proxy of Aspire's in front of it.
             .WithHttpEndpoint(port: port, targetPort: 80, name: NginxResource.HttpEndpointName, isProxied: false);
+
+    /// <summary>
+    /// Serves the site over HTTPS as well, on loopback at <paramref name="port"/>, with the certificate and key in
+    /// <paramref name="certificateFile"/> (one PEM file): nginx/snippets/tls.conf's settings, HTTP/2, HSTS, and plain
+    /// HTTP answering with a 301 to HTTPS (nginx's own health endpoint excepted). The file's folder is bind-mounted
+    /// read-only, so a certificate renewed in place (one rename) is taken by the next reload (<c>WithReloadCommand</c>).
+    /// In run mode only: a published stack gets no HTTPS from this.
+    /// </summary>
+    /// <param name="builder">The nginx resource builder.</param>
+    /// <param name="certificateFile">The PEM file with the certificate (its chain) and its private key.</param>
+    /// <param name="port">The host port of HTTPS (on loopback); a free one when null.</param>
+    /// <returns>The nginx resource builder.</returns>
+    /// <example>
+    /// <code>
+    /// builder.AddNginx("nginx", port: 8080).WithTls("/etc/foobar/tls/www.foobar.com.pem", port: 8443);
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<NginxResource> WithTls(this IResourceBuilder<NginxResource> builder, string certificateFile, int? port = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(certificateFile);
+        if (!builder.ApplicationBuilder.ExecutionContext.IsRunMode)
+        {
+            return builder;
+        }
+        var file = Path.GetFullPath(certificateFile);
+        var https = builder
+            .WithHttpsEndpoint(port: port, targetPort: 443, name: NginxResource.HttpsEndpointName, isProxied: false)
+            .GetEndpoint(NginxResource.HttpsEndpointName);
+        return builder
+            .WithBindMount(Path.GetDirectoryName(file)!, TlsDirectory, isReadOnly: true)
+            .WithEnvironment("NGINX_TLS_LISTEN", "443")
+            .WithEnvironment("NGINX_TLS_CERTIFICATE", $"{TlsDirectory}/{Path.GetFileName(file)}")
+            // The port visitors reach HTTPS on, for the redirect from HTTP: the host's (a reference from the container
+            // itself would be its own 443). Front doors, whose nginx never runs, set their own.
+            .WithEnvironment(context =>
+            {
+                if (context.ExecutionContext.IsPublishMode)
+                {
+                    context.EnvironmentVariables["NGINX_HTTPS_PORT"] = https.Property(EndpointProperty.Port);
+                }
+                else if (https.IsAllocated)
+                {
+                    context.EnvironmentVariables["NGINX_HTTPS_PORT"] = https.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+            })
+            .OnBeforeResourceStarted((_, _, _) => File.Exists(file)
+                ? Task.CompletedTask
+                : throw new InvalidOperationException($"{builder.Resource.Name}'s certificate {file} is missing: scripts/setup.sh issues it."));
+    }
 
     /// <summary>Mounts a folder of <c>*.conf.template</c> files as nginx's site configuration.</summary>
     /// <param name="builder">The nginx resource builder.</param>

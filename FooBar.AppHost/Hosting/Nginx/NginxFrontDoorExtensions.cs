@@ -71,6 +71,13 @@ public static class NginxFrontDoorExtensions
             throw new InvalidOperationException($"{nginx.Name}'s front doors share one port: give AddNginx a port.");
         }
 
+        // HTTPS (WithTls), shared by the doors like the site's HTTP address.
+        var secure = nginx.Annotations.OfType<EndpointAnnotation>().SingleOrDefault(e => e.Name == NginxResource.HttpsEndpointName);
+        if (secure is { Port: null })
+        {
+            throw new InvalidOperationException($"{nginx.Name}'s front doors share one HTTPS port: give WithTls a port.");
+        }
+
         var image = new NginxFrontDoorImage(recipe);
         var upstreams = nginx.Annotations.OfType<NginxUpstream>().ToList();
         var commands = nginx.Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name).ToHashSet();
@@ -154,6 +161,17 @@ public static class NginxFrontDoorExtensions
                         UpdateState = RunningContainer.EnabledWhileRunning,
                     });
 
+            if (secure is not null)
+            {
+                var https = resource
+                    .WithAnnotation(new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "https",
+                        name: NginxFrontDoorResource.HttpsEndpointName, port: secure.Port, isExternal: secure.IsExternal, isProxied: false))
+                    .GetEndpoint(NginxFrontDoorResource.HttpsEndpointName);
+                // In place of nginx's container port: the site's HTTPS address, shared (reuseport), on loopback.
+                resource
+                    .WithEnvironment("NGINX_TLS_LISTEN", ReferenceExpression.Create($"127.0.0.1:{https.Property(EndpointProperty.Port)} reuseport"))
+                    .WithEnvironment("NGINX_HTTPS_PORT", https.Property(EndpointProperty.Port));
+            }
             if (commands.Contains(NginxCommandExtensions.ReloadCommandName))
             {
                 // Its own nginx only: the command is enabled while the door runs, and its container is named by the door.

@@ -14,6 +14,9 @@ public sealed class NginxFrontDoorResource(string name, string script, string re
     /// <summary>The site's address, which every door listens on (<c>reuseport</c>).</summary>
     internal const string HttpEndpointName = NginxResource.HttpEndpointName;
 
+    /// <summary>The site's HTTPS address, which every door listens on too (<c>reuseport</c>), where nginx has HTTPS.</summary>
+    internal const string HttpsEndpointName = NginxResource.HttpsEndpointName;
+
     /// <summary>This door's own address: its health check asks it, not whichever door the kernel picks.</summary>
     internal const string HealthEndpointName = "health";
 

@@ -5,4 +5,5 @@ namespace Aspire.Hosting.ApplicationModel;
 public sealed class NginxResource(string name) : ContainerResource(name)
 {
     internal const string HttpEndpointName = "http";
+    internal const string HttpsEndpointName = "https";
 }

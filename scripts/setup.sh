@@ -10,7 +10,7 @@
 #
 #   --tests                 also install what the tests need (scripts/test.sh): Chromium, which the
 #                           browser tests drive, and LuaJIT, which runs the nginx exporter's unit tests
-#   --bench                 also install wrk, the load generator of scripts/bench.sh
+#   --bench                 also install wrk, the load generator of scripts/bench.sh, and build its LEMP peer's image
 #   --limits                also install wrk and restore the Aspire CLI (scripts/limits.sh)
 set -euo pipefail
 
@@ -216,6 +216,11 @@ load_tool() {
   if command -v wrk >/dev/null; then log "  wrk already installed"; else log "  installing Debian's wrk"; apt_install wrk; fi
 }
 
+# The bench's LEMP peer (nginx, PHP-FPM and PHP's MySQL driver from Debian), built on the same base image.
+lemp_peer_image() {
+  build_recipe "$repo/scripts/bench/lemp" foobar/bench-lemp:latest
+}
+
 # The Aspire CLI, with which scripts/limits.sh stops, starts and restarts the stack's resources: the repository's
 # local tool (.config/dotnet-tools.json), restored from NuGet.
 aspire_cli() {
@@ -240,7 +245,10 @@ for option in "$@"; do
       step "Chromium (browser tests)" chromium
       step "LuaJIT (nginx exporter tests)" lua_runner
       ;;
-    --bench) step "wrk (benchmark)" load_tool ;;
+    --bench)
+      step "wrk (benchmark)" load_tool
+      step "LEMP peer image (benchmark)" lemp_peer_image
+      ;;
     --limits)
       step "wrk (limits)" load_tool
       step "Aspire CLI (limits)" aspire_cli

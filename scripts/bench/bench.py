@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -255,7 +256,6 @@ def print_table(figures):
         row = [name, f"{s['requests_per_second']:,.0f}", f"{s['p50_ms']:.2f}", f"{s['p99_ms']:.2f}", str(s["errors"])]
         row += [str(s["cpu_percent"].get(g, "")) for g in groups]
         print("| " + " | ".join(row) + " |")
-    print()
     print(f"\n/fortunes in {ROUNDS} interleaved rounds (medians; the same {figures['fortunes_bytes']} bytes from each):\n")
     groups = sorted({g for r in figures["rounds"].values() for g in r["cpu_ms_per_request"]})
     header = ["contender", "req/s", "p50 ms", "p99 ms", "errors"] + [f"{g} ms cpu/req" for g in groups]
@@ -306,6 +306,8 @@ def main():
 
 
 if __name__ == "__main__":
+    # A SIGTERM ends the run as Ctrl+C does: through the `finally`s that stop the stack and remove the bench's containers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         main()
     finally:

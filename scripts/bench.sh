@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # FooBar's benchmark: sets the machine up, builds both profiles, then starts the stack in each profile,
 # drives it with wrk and prints a table of req/s, latency, errors and CPU per process group, with ratios
-# to a bare nginx measured in the same run. Figures go to TestResults/bench/*.json as well.
+# to a bare nginx, to the same nginx untraced and to a LEMP peer (nginx + PHP-FPM + MySQL serving the same
+# Fortunes page, scripts/bench/lemp/), all measured in the same run. Figures go to TestResults/bench/*.json as well.
 #
 #   scripts/bench.sh                         both profiles (about 5 minutes)
 #   scripts/bench.sh --profile production    one profile

@@ -13,7 +13,7 @@
 #                           browser tests drive, LuaJIT, which runs the nginx exporter's unit tests, and
 #                           testssl.sh, the TLS scanner
 #   --bench                 also install wrk, the load generator of scripts/bench.sh, and dnspython, with which it
-#                           finds the site through the stack's DNS
+#                           finds the site through the stack's DNS, and build its LEMP peer's image
 #   --limits                also install wrk and dnspython and restore the Aspire CLI (scripts/limits.sh)
 set -euo pipefail
 
@@ -282,6 +282,11 @@ load_tool() {
   fi
 }
 
+# The bench's LEMP peer (nginx, PHP-FPM and PHP's MySQL driver from Debian), built on the same base image.
+lemp_peer_image() {
+  build_recipe "$repo/scripts/bench/lemp" foobar/bench-lemp:latest
+}
+
 # The Aspire CLI, with which scripts/limits.sh stops, starts and restarts the stack's resources: the repository's
 # local tool (.config/dotnet-tools.json), restored from NuGet.
 aspire_cli() {
@@ -309,7 +314,10 @@ for option in "$@"; do
       step "LuaJIT (nginx exporter tests)" lua_runner
       step "testssl.sh (TLS tests)" tls_scanner
       ;;
-    --bench) step "wrk and dnspython (benchmark)" load_tool ;;
+    --bench)
+      step "wrk and dnspython (benchmark)" load_tool
+      step "LEMP peer image (benchmark)" lemp_peer_image
+      ;;
     --limits)
       step "wrk and dnspython (limits)" load_tool
       step "Aspire CLI (limits)" aspire_cli

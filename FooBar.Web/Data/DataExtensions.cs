@@ -27,6 +27,9 @@ public static class DataExtensions
             // The app leaves no session state on a connection (no SET, user variables or temporary tables), so a
             // pooled one needs no reset: that saves a round trip to MySQL on every page.
             ConnectionReset = false,
+            // Prepare() prepares on the server (MySqlConnector ignores it by default): the fortunes query is parsed once
+            // per connection, not on every page.
+            IgnorePrepare = false,
             // Its share of MySQL's connection limit when several instances run (the AppHost sets it); 100 otherwise.
             MaximumPoolSize = builder.Configuration.GetValue<uint?>("Database:MaxPoolSize") ?? 100,
             // Given several database nodes (Server=a,b,c), new connections go to the first that answers: every instance

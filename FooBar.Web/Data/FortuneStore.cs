@@ -21,6 +21,8 @@ public sealed class FortuneStore(DatabaseRetry database)
     {
         var fortunes = new List<Fortune>(16) { new(0, AddedAtRequestTime) };
         await using var command = new MySqlCommand("SELECT id, message FROM fortune", connection);
+        // Prepared once per pooled connection (MySqlConnector keeps it with the session), then run by its id.
+        await command.PrepareAsync(cancellationToken);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

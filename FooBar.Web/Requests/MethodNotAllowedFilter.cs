@@ -21,17 +21,23 @@ public sealed class MethodNotAllowedFilter : IAuthorizationFilter, IOrderedFilte
             return;
         }
 
+        // Every request comes here: the usual case (a handler for the method) allocates nothing.
+        var method = context.HttpContext.Request.Method;
+        foreach (var handler in page.HandlerMethods)
+        {
+            if (string.Equals(handler.HttpMethod, method, StringComparison.OrdinalIgnoreCase)
+                // Razor Pages answer HEAD with the GET handler.
+                || (HttpMethods.IsHead(method) && string.Equals(handler.HttpMethod, HttpMethods.Get, StringComparison.OrdinalIgnoreCase)))
+            {
+                return;
+            }
+        }
+
         var methods = page.HandlerMethods.Select(handler => handler.HttpMethod.ToUpperInvariant()).ToHashSet();
-        // Razor Pages answer HEAD with the GET handler.
         if (methods.Contains(HttpMethods.Get))
         {
             methods.Add(HttpMethods.Head);
         }
-        if (methods.Contains(context.HttpContext.Request.Method.ToUpperInvariant()))
-        {
-            return;
-        }
-
         context.HttpContext.Response.Headers.Allow = string.Join(", ", methods.Order(StringComparer.Ordinal));
         context.Result = new StatusCodeResult(StatusCodes.Status405MethodNotAllowed);
     }

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """FooBar's benchmark: drives the stack with wrk and prints one table per profile.
 
-Every figure is measured in the same run as a yardstick (the same nginx image serving the same file
-with telemetry and access log off, on loopback in the host's network namespace), and the ratios to
-it are what compare across machines. scripts/bench.sh sets the machine up and builds first.
+Every figure is measured in the same run as its yardsticks, and the ratios to them are what compare across machines:
+the same nginx image serving the same file with telemetry and access log off, on loopback in the host's network
+namespace; the stack's own nginx with tracing and access log off; and a LEMP peer (lemp_peer.py) serving the same
+Fortunes page, in interleaved rounds. scripts/bench.sh sets the machine up and builds first.
 """
 import argparse
 import json
 import os
 import re
+import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -19,10 +22,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import wrk as wrk_tool  # noqa: E402  (scripts/lib: what bench and limits share)
 from site_http import APP, HOST, SITE, form_token, get, wait_for_200  # noqa: E402
 from stack import REPO, Stack, commit, machine, memory_by_group, run  # noqa: E402
+import lemp_peer  # noqa: E402
 
 BASELINE_PORT = 18089
 BASELINE_NAME = "foobar-bench-baseline"
-BASELINE = {BASELINE_NAME: "baseline"}  # its containers' CPU is counted as the group "baseline"
+UNTRACED_PORT = 18092
+UNTRACED_NAME = "foobar-bench-nginx-untraced"
+# The bench's own containers (name prefix) and the group their CPU is counted in.
+BENCH_CONTAINERS = {BASELINE_NAME: "baseline", UNTRACED_NAME: "nginx untraced", **lemp_peer.GROUPS}
+ROUNDS = 3
 
 
 def log(message):
@@ -31,7 +39,7 @@ def log(message):
 
 def wrk(stack, url, args, env=None):
     script = REPO / "scripts/bench/post.lua" if env else None
-    return wrk_tool.run(stack, url, args.threads, args.connections, args.duration, script, env, BASELINE)
+    return wrk_tool.run(stack, url, args.threads, args.connections, args.duration, script, env, BENCH_CONTAINERS)
 
 
 # ---- the baseline nginx --------------------------------------------------------------------------
@@ -67,6 +75,59 @@ def start_baseline(image, network=None):
 def stop_baseline():
     for name in (BASELINE_NAME, BASELINE_NAME + "-bridge"):
         subprocess.run(["docker", "rm", "-f", name], capture_output=True)
+
+
+# ---- the same nginx untraced -----------------------------------------------------------------------
+
+def start_untraced_nginx(stack, image, network):
+    """A copy of the stack's nginx (same image, site, upstream and network) with no tracing and no access log
+    (untraced-telemetry.conf, NGINX_ACCESS_LOG=off), published on loopback as the site is. Returns its URL."""
+    source = stack.container("nginx")
+    mounts = json.loads(run("docker", "inspect", "-f", "{{json .Mounts}}", source))
+    binds = [arg for m in mounts if m["Type"] == "bind"
+             for arg in ("-v", f"{m['Source']}:{m['Destination']}" + ("" if m["RW"] else ":ro"))]
+    # Only the site's settings: the exporter's (OTEL_*, with the dashboard's key) are not needed untraced.
+    settings = [arg for line in json.loads(run("docker", "inspect", "-f", "{{json .Config.Env}}", source))
+                if line.startswith("NGINX_") and not line.startswith("NGINX_ACCESS_LOG=") for arg in ("-e", line)]
+    stop_untraced_nginx()
+    run("docker", "run", "-d", "--rm", "--name", UNTRACED_NAME, "--network", network,
+        "-p", f"127.0.0.1:{UNTRACED_PORT}:80", *binds, *settings, "-e", "NGINX_ACCESS_LOG=off",
+        "-v", f"{REPO / 'scripts/bench/untraced-telemetry.conf'}:/etc/nginx/telemetry.conf:ro", image)
+    url = f"http://127.0.0.1:{UNTRACED_PORT}"
+    if not wait_for_200(f"{url}/fortunes", 10):
+        raise SystemExit(f"the untraced nginx {UNTRACED_NAME} did not answer")
+    return url
+
+
+def stop_untraced_nginx():
+    subprocess.run(["docker", "rm", "-f", UNTRACED_NAME], capture_output=True)
+
+
+# ---- FooBar against the LEMP peer, in rounds -------------------------------------------------------
+
+def same_page(url, peer_url):
+    """Both answer /fortunes with the same text, else the comparison would be of different work."""
+    ours, theirs = get(f"{url}/fortunes"), get(f"{peer_url}/fortunes")
+    if ours[0] != 200 or theirs[0] != 200 or ours[1] != theirs[1]:
+        raise SystemExit(f"/fortunes differs: FooBar {ours[0]}, {len(ours[1])} characters; "
+                         f"the LEMP peer {theirs[0]}, {len(theirs[1])} characters")
+    return len(ours[1].encode())
+
+
+def rounds(stack, contenders, args):
+    """Each contender's /fortunes `ROUNDS` times, interleaved (the order reversed every other round, so that drift in
+    the machine's other load falls on each alike); per contender its runs and their medians."""
+    runs = {name: [] for name in contenders}
+    for number in range(ROUNDS):
+        order = list(contenders) if number % 2 == 0 else list(reversed(contenders))
+        for name in order:
+            runs[name].append(wrk(stack, f"{contenders[name]}/fortunes", args))
+            log(f"round {number + 1}: {name}: {runs[name][-1]['requests_per_second']:,.0f} req/s, p99 {runs[name][-1]['p99_ms']} ms")
+    return {name: {"runs": done, "errors": sum(r["errors"] for r in done),
+                   **{key: statistics.median(r[key] for r in done) for key in ("requests_per_second", "p50_ms", "p99_ms")},
+                   "cpu_ms_per_request": {group: round(statistics.median(r["cpu_ms_per_request"].get(group, 0) for r in done), 4)
+                                          for group in done[0]["cpu_ms_per_request"]}}
+            for name, done in runs.items()}
 
 
 # ---- nginx's span counters -----------------------------------------------------------------------
@@ -128,6 +189,17 @@ def bench_profile(profile, args):
         image = nginx_image(stack)
         network = run("docker", "inspect", "-f", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}",
                       stack.container("nginx")).strip()
+        # FooBar through its front door, the same nginx untraced, and the LEMP peer: the same page, interleaved.
+        try:
+            peer = lemp_peer.start(run("docker", "inspect", "-f", "{{.Config.Image}}", stack.container("mysql")).strip())
+            figures["fortunes_bytes"] = same_page(SITE, peer)
+            contenders = {"FooBar": SITE, "FooBar, nginx untraced": start_untraced_nginx(stack, image, network),
+                          "LEMP peer": peer}
+            figures["rounds"] = rounds(stack, contenders, args)
+        finally:
+            stop_untraced_nginx()
+            lemp_peer.stop()
+
         scenarios = {}
         try:
             scenarios["baseline nginx static"] = wrk(stack, start_baseline(image), args)
@@ -160,6 +232,13 @@ def bench_profile(profile, args):
                 scenarios["bare nginx static on the stack's network"]["requests_per_second"] / base, 3),
             "fortunes p99 / p50 via site": round(fortunes["p99_ms"] / (fortunes["p50_ms"] or float("nan")), 2),
         }
+        ours, untraced, peer = (figures["rounds"][name] for name in ("FooBar", "FooBar, nginx untraced", "LEMP peer"))
+        figures["ratios"].update({
+            "fortunes req/s: FooBar / LEMP peer": round(ours["requests_per_second"] / (peer["requests_per_second"] or float("nan")), 3),
+            "fortunes p99: FooBar / LEMP peer": round(ours["p99_ms"] / (peer["p99_ms"] or float("nan")), 3),
+            "nginx CPU per request: traced / untraced": round(
+                ours["cpu_ms_per_request"].get("nginx", 0) / (untraced["cpu_ms_per_request"].get("nginx untraced") or float("nan")), 3),
+        })
     finally:
         if stack.process:
             log(f"{profile}: stopping the stack")
@@ -176,6 +255,15 @@ def print_table(figures):
     for name, s in figures["scenarios"].items():
         row = [name, f"{s['requests_per_second']:,.0f}", f"{s['p50_ms']:.2f}", f"{s['p99_ms']:.2f}", str(s["errors"])]
         row += [str(s["cpu_percent"].get(g, "")) for g in groups]
+        print("| " + " | ".join(row) + " |")
+    print(f"\n/fortunes in {ROUNDS} interleaved rounds (medians; the same {figures['fortunes_bytes']} bytes from each):\n")
+    groups = sorted({g for r in figures["rounds"].values() for g in r["cpu_ms_per_request"]})
+    header = ["contender", "req/s", "p50 ms", "p99 ms", "errors"] + [f"{g} ms cpu/req" for g in groups]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for name, r in figures["rounds"].items():
+        row = [name, f"{r['requests_per_second']:,.0f}", f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}", str(r["errors"])]
+        row += [f"{r['cpu_ms_per_request'][g]:.3f}" if r["cpu_ms_per_request"].get(g) else "" for g in groups]
         print("| " + " | ".join(row) + " |")
     print()
     for name, value in figures["ratios"].items():
@@ -218,7 +306,11 @@ def main():
 
 
 if __name__ == "__main__":
+    # A SIGTERM ends the run as Ctrl+C does: through the `finally`s that stop the stack and remove the bench's containers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         main()
     finally:
         stop_baseline()
+        stop_untraced_nginx()
+        lemp_peer.stop()

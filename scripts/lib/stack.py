@@ -75,13 +75,18 @@ def containers(all_states=False):
     return found
 
 
-def cpu_by_group(before, after, seconds):
-    """Percent of one core each group used between two snapshots."""
+def cpu_seconds_by_group(before, after):
+    """CPU seconds each group used between two snapshots."""
     usage = {}
     for pid, (group, ticks, *_rest) in after.items():
         previous = before.get(pid)
         usage[group] = usage.get(group, 0) + ticks - (previous[1] if previous else 0)
-    return {group: round(100 * ticks / CLK_TCK / seconds) for group, ticks in sorted(usage.items())}
+    return {group: ticks / CLK_TCK for group, ticks in sorted(usage.items())}
+
+
+def cpu_by_group(before, after, seconds):
+    """Percent of one core each group used between two snapshots."""
+    return {group: round(100 * used / seconds) for group, used in cpu_seconds_by_group(before, after).items()}
 
 
 def memory_by_group(snap, column):

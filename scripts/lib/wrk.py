@@ -6,7 +6,7 @@ import subprocess
 import time
 
 from site_http import HOST
-from stack import cpu_by_group
+from stack import cpu_seconds_by_group
 
 
 def seconds(text):
@@ -34,8 +34,8 @@ def parse(output):
 
 
 def run(stack, url, threads, connections, duration, script=None, env=None, extra_containers=None):
-    """Drives `url` for `duration` seconds; the figures, with `cpu_percent` per group (100 = one core), wrk's own
-    as "load (wrk)"."""
+    """Drives `url` for `duration` seconds; the figures, with `cpu_percent` per group (100 = one core) and
+    `cpu_ms_per_request`, wrk's own as "load (wrk)"."""
     command = ["wrk", "--latency", "-t", str(min(threads, connections)), "-c", str(connections),
                "-d", f"{duration}s", "-H", f"Host: {HOST}"] + (["-s", str(script)] if script else []) + [url]
     before, load_before = stack.snapshot(extra_containers), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -44,7 +44,9 @@ def run(stack, url, threads, connections, duration, script=None, env=None, extra
                             timeout=duration + 30).stdout
     elapsed = time.monotonic() - started
     after, load_after = stack.snapshot(extra_containers), resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = cpu_by_group(before, after, elapsed)
-    load_seconds = sum(getattr(load_after, f) - getattr(load_before, f) for f in ("ru_utime", "ru_stime"))
-    cpu["load (wrk)"] = round(100 * load_seconds / elapsed)
-    return {"url": url, **parse(output), "cpu_percent": cpu}
+    cpu_seconds = cpu_seconds_by_group(before, after)
+    cpu_seconds["load (wrk)"] = sum(getattr(load_after, f) - getattr(load_before, f) for f in ("ru_utime", "ru_stime"))
+    figures = parse(output)
+    return {"url": url, **figures, "cpu_percent": {group: round(100 * used / elapsed) for group, used in cpu_seconds.items()},
+            # What each group spent on one request, in ms of CPU.
+            "cpu_ms_per_request": {group: round(1000 * used / max(figures["requests"], 1), 4) for group, used in cpu_seconds.items()}}

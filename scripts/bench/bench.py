@@ -20,11 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import wrk as wrk_tool  # noqa: E402  (scripts/lib: what bench and limits share)
-from site_http import APP, HOST, SITE, form_token, get, wait_for_200  # noqa: E402
+from site_http import APP, HOST, SITE, form_token, get, tls_mounts, wait_for_200  # noqa: E402
 from stack import REPO, Stack, commit, machine, memory_by_group, run  # noqa: E402
 import lemp_peer  # noqa: E402
 
 BASELINE_PORT = 18089
+BASELINE_TLS_PORT = 18090
 BASELINE_NAME = "foobar-bench-baseline"
 UNTRACED_PORT = 18092
 UNTRACED_NAME = "foobar-bench-nginx-untraced"
@@ -62,7 +63,7 @@ def start_baseline(image, network=None):
     subprocess.run(["docker", "rm", "-f", name], capture_output=True)
     run("docker", "run", "-d", "--rm", "--name", name, "--network", network or "host",
         "-v", f"{config}:/etc/nginx/nginx.conf:ro",
-        "-v", f"{REPO / 'FooBar.Web/wwwroot'}:/usr/share/nginx/html:ro",
+        "-v", f"{REPO / 'FooBar.Web/wwwroot'}:/usr/share/nginx/html:ro", *tls_mounts(REPO),
         "--entrypoint", "nginx", image, "-g", "daemon off;")
     address = run("docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name).strip() \
         if network else f"127.0.0.1:{BASELINE_PORT}"
@@ -91,9 +92,9 @@ def start_untraced_nginx(stack, image, network):
                 if line.startswith("NGINX_") and not line.startswith("NGINX_ACCESS_LOG=") for arg in ("-e", line)]
     stop_untraced_nginx()
     run("docker", "run", "-d", "--rm", "--name", UNTRACED_NAME, "--network", network,
-        "-p", f"127.0.0.1:{UNTRACED_PORT}:80", *binds, *settings, "-e", "NGINX_ACCESS_LOG=off",
+        "-p", f"127.0.0.1:{UNTRACED_PORT}:443", *binds, *settings, "-e", "NGINX_ACCESS_LOG=off",
         "-v", f"{REPO / 'scripts/bench/untraced-telemetry.conf'}:/etc/nginx/telemetry.conf:ro", image)
-    url = f"http://127.0.0.1:{UNTRACED_PORT}"
+    url = f"https://127.0.0.1:{UNTRACED_PORT}"
     if not wait_for_200(f"{url}/fortunes", 10):
         raise SystemExit(f"the untraced nginx {UNTRACED_NAME} did not answer")
     return url
@@ -203,6 +204,9 @@ def bench_profile(profile, args):
         scenarios = {}
         try:
             scenarios["baseline nginx static"] = wrk(stack, start_baseline(image), args)
+            # The site speaks HTTPS only: its static files against the same nginx with the same TLS settings.
+            scenarios["baseline nginx static, HTTPS"] = wrk(
+                stack, f"https://127.0.0.1:{BASELINE_TLS_PORT}/css/site.css", args)
             scenarios["bare nginx static on the stack's network"] = wrk(stack, start_baseline(image, network), args)
         finally:
             stop_baseline()
@@ -227,7 +231,8 @@ def bench_profile(profile, args):
             "fortunes via site / baseline static": round(fortunes["requests_per_second"] / base, 3),
             "fortunes via site / fortunes straight to app": round(
                 fortunes["requests_per_second"] / (scenarios["fortunes straight to app"]["requests_per_second"] or float("nan")), 3),
-            "static via site / baseline static": round(scenarios["static via site"]["requests_per_second"] / base, 3),
+            "static via site / baseline static, HTTPS": round(scenarios["static via site"]["requests_per_second"]
+                                                              / (scenarios["baseline nginx static, HTTPS"]["requests_per_second"] or float("nan")), 3),
             "bare nginx on the stack's network / baseline static": round(
                 scenarios["bare nginx static on the stack's network"]["requests_per_second"] / base, 3),
             "fortunes p99 / p50 via site": round(fortunes["p99_ms"] / (fortunes["p50_ms"] or float("nan")), 2),

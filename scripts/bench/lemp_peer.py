@@ -4,13 +4,13 @@ Fortunes page from the same rows, started beside a running stack and removed aft
 Its database is a container of its own from the stack's MySQL image, seeded with the migration that creates FooBar's
 `fortune` table and rows: the same server, configuration and data, with its own CPU in the figures and no login to
 FooBar's database. nginx and PHP-FPM share one container (lemp/Dockerfile, built by scripts/setup.sh --bench), as
-FooBar's nginx and app share one machine, over a Unix socket; its port is published on loopback as FooBar's site is.
+FooBar's nginx and app share one machine, over a Unix socket; it serves HTTPS with the site's certificate and TLS settings, on loopback, as FooBar's site does.
 """
 import os
 import secrets
 import subprocess
 
-from site_http import wait_for_200
+from site_http import tls_mounts, wait_for_200
 from stack import REPO, run
 
 IMAGE = "foobar/bench-lemp:latest"
@@ -18,7 +18,7 @@ NETWORK = "foobar-bench-lemp"
 WEB = "foobar-bench-lemp-web"
 DATABASE = "foobar-bench-lemp-mysql"
 PORT = 18091
-URL = f"http://127.0.0.1:{PORT}"
+URL = f"https://127.0.0.1:{PORT}"
 # Container name prefix -> the group its CPU is counted in.
 GROUPS = {WEB: "lemp nginx+php", DATABASE: "lemp mysql"}
 # TechEmpower's PHP entry runs a static pool far larger than the cores; at least one worker per client connection (the
@@ -38,7 +38,7 @@ def start(mysql_image):
                     "-e", "MYSQL_ROOT_PASSWORD", "-e", "MYSQL_DATABASE=foobardb", "-e", "MYSQL_USER=lemp", "-e", "MYSQL_PASSWORD",
                     "-v", f"{FORTUNE_ROWS}:/docker-entrypoint-initdb.d/{FORTUNE_ROWS.name}:ro", mysql_image],
                    check=True, capture_output=True, env=environment)
-    subprocess.run(["docker", "run", "-d", "--rm", "--name", WEB, "--network", NETWORK, "-p", f"127.0.0.1:{PORT}:80",
+    subprocess.run(["docker", "run", "-d", "--rm", "--name", WEB, "--network", NETWORK, "-p", f"127.0.0.1:{PORT}:443", *tls_mounts(REPO),
                     "-e", f"PHP_FPM_WORKERS={PHP_FPM_WORKERS}", "-e", f"DB_HOST={DATABASE}", "-e", "DB_NAME=foobardb",
                     "-e", "DB_USER=lemp", "-e", "DB_PASSWORD", IMAGE],
                    check=True, capture_output=True, env=environment)

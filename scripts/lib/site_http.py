@@ -14,6 +14,8 @@ from waiting import wait_until
 SITE = os.environ.get("FOOBAR_SITE", "https://127.0.0.1:8443")
 APP = "http://127.0.0.1:5193"       # FooBar.Web's endpoint in single-server mode (FooBar.Web/Properties/launchSettings.json)
 HOST = "www.foobar.com"
+# The site's certificate and key in one file (scripts/site-certificate.sh issues it; the AppHost's FooBar:TlsCertificate).
+TLS_CERTIFICATE = os.environ.get("FOOBAR_TLS_CERTIFICATE", "/etc/foobar/tls/www.foobar.com.pem")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -84,3 +86,10 @@ def form_token():
     if not form:
         raise SystemExit("the form has no antiforgery token or cookie")
     return form
+
+
+def tls_mounts(repo):
+    """docker run's mounts for an nginx that serves HTTPS as the site does: its certificate at /etc/foobar/site.pem and
+    its TLS settings (nginx/snippets/tls.conf) at /etc/nginx/snippets/tls.conf."""
+    return ["-v", f"{TLS_CERTIFICATE}:/etc/foobar/site.pem:ro",
+            "-v", f"{repo / 'nginx/snippets/tls.conf'}:/etc/nginx/snippets/tls.conf:ro"]

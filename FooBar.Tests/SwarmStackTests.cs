@@ -50,7 +50,7 @@ public sealed class SwarmStackTests(SwarmStackFixture stack, ITestOutputHelper o
         var overTcp = await stack.Dns.Client(tcp: true).QueryAsync("foobar.com", QueryType.A);
         var other = await dns.QueryAsync("example.com", QueryType.A);
         // A visitor's path: the name resolved by the stack's own server, then the page from the address it gave.
-        using var site = stack.Dns.SiteClient(stack.SiteAddress.Port);
+        using var site = stack.Dns.SiteClient(stack.SiteAddress.Port, scheme: stack.SiteAddress.Scheme);
         using var page = await site.GetAsync("/");
 
         Assert.Equal("foobar.com.", Assert.Single(www.Answers.CnameRecords()).CanonicalName.Value);

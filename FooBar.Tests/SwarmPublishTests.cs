@@ -261,6 +261,8 @@ public sealed class SwarmPublishTests
         Assert.Equal("${FOOBAR_SUBNET:-10.250.0.0/24}", stack.Scalar("services", "web", "environment", "ForwardedHeaders__KnownNetworks"));
         // No other service is told so.
         Assert.Equal(2, stack.Text.Split("ForwardedHeaders__KnownNetworks").Length);
+        // Nor does ASP.NET Core's own switch (Aspire's publish default) make it trust every peer.
+        Assert.False(stack.Map("services", "web", "environment").Children.ContainsKey("ASPNETCORE_FORWARDEDHEADERS_ENABLED"));
     }
 
     [Fact]

@@ -17,6 +17,9 @@ internal static class NginxSwarmUpstream
     /// <summary>The app's setting of the networks whose peers' X-Forwarded-* headers it reads (FooBar.Web's Program.cs).</summary>
     public const string KnownNetworksVariable = "ForwardedHeaders__KnownNetworks";
 
+    /// <summary>Aspire's publish default for a project, which makes ASP.NET Core read X-Forwarded-* from any peer.</summary>
+    public const string TrustEveryPeerVariable = "ASPNETCORE_FORWARDEDHEADERS_ENABLED";
+
     /// <summary>Adds <paramref name="upstream"/>'s names file, mounted in <paramref name="folder"/>, to nginx's service.</summary>
     public static void Contribute(SwarmServiceContext context, NginxUpstream upstream, string folder)
     {
@@ -28,7 +31,10 @@ internal static class NginxSwarmUpstream
         context.AddConfig($"{context.Resource.Name}-{upstream.Name}-servers", lines.ToString(), $"{folder}/{NamesFile}");
         foreach (var server in upstream.Servers)
         {
-            context.ServiceOf(server).Environment[KnownNetworksVariable] = context.NetworkSubnet;
+            var service = context.ServiceOf(server);
+            service.Environment[KnownNetworksVariable] = context.NetworkSubnet;
+            // Otherwise a client's own X-Forwarded-For passes for its address (the host's middleware runs first and trusts anyone).
+            service.Environment.Remove(TrustEveryPeerVariable);
         }
     }
 }

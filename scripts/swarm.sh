@@ -283,5 +283,5 @@ case "$command" in
   activate) [ -n "$node" ] || fail "activate needs a node"; node_activate "$node" ;;
   kill) [ -n "$node" ] || fail "kill needs a simulated worker (foobar-node-N)"; node_kill "$node" ;;
   revive) [ -n "$node" ] || fail "revive needs a simulated worker (foobar-node-N)"; node_revive "$node" ;;
-  *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -29,7 +29,7 @@ public sealed class SwarmHighAvailabilityPublishTests
             Assert.Equal("stop-first", stack.Scalar("services", service, "deploy", "update_config", "order"));
             Assert.All(stack.Sequence("services", service, "ports").Cast<YamlMappingNode>(), port => Assert.Equal("host", port["mode"].ToString()));
         });
-        Assert.Equal("${NGINX_PORT:-8080}", ((YamlMappingNode)Assert.Single(stack.Sequence("services", "nginx", "ports")))["published"].ToString());
+        Assert.Equal(["${NGINX_PORT:-8080}", "${NGINX_HTTPS_PORT:-443}"], stack.Sequence("services", "nginx", "ports").Select(p => ((YamlMappingNode)p)["published"].ToString()));
         // The single stack's one nginx stays on the manager: only high availability runs one everywhere.
         var single = await SwarmPublish.PublishAsync(["--FooBar:WebInstances=3"]);
         Assert.Equal(["node.role == manager"], single.Sequence("services", "nginx", "deploy", "placement", "constraints").Select(c => c.ToString()));
@@ -92,9 +92,9 @@ public sealed class SwarmHighAvailabilityPublishTests
         var cluster = stack.Resources.OfType<MySqlClusterResource>().Single();
         var login = stack.Resources.OfType<MySqlUserResource>().Single();
 
-        Assert.Equal(["dashboard-key", "foobardb-web-password", "mysql-password"], stack.Map("secrets").Children.Keys.Select(k => k.ToString()).Order());
-        Assert.Equal(["dashboard-key", "foobardb-web-password", "mysql-password"],
-            stack.Files[SwarmEnvironmentResource.SecretsFileName].Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
+        Assert.Equal(["dashboard-key", "foobardb-web-password", "mysql-password", "site-certificate"], stack.Map("secrets").Children.Keys.Select(k => k.ToString()).Order());
+        Assert.Equal(["dashboard-key", "foobardb-web-password", "mysql-password", "site-certificate"],
+            stack.Files[SwarmEnvironmentResource.SecretsFileName].Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split('\t')[0]).Order());
         Assert.All(cluster.Nodes, node =>
         {
             Assert.Equal("/run/secrets/mysql-password", stack.Scalar("services", node.Name, "environment", "MYSQL_ROOT_PASSWORD_FILE"));

@@ -35,11 +35,10 @@ public sealed class SwarmPublishTests
         var stack = await SwarmPublish.PublishAsync(["--FooBar:WebInstances=3"]);
         var http = stack.Resources.OfType<NginxResource>().Single().Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
 
-        var port = Assert.IsType<YamlMappingNode>(Assert.Single(stack.Sequence("services", "nginx", "ports")));
-        Assert.Equal(http.TargetPort.ToString(), port["target"].ToString());
-        Assert.Equal($"${{NGINX_PORT:-{http.Port}}}", port["published"].ToString());
-        // Host mode: the ingress routing mesh does not answer on 127.0.0.1 here.
-        Assert.Equal("host", port["mode"].ToString());
+        // HTTP at the model's port, HTTPS at 443 (SwarmPublishTests' TLS test has more).
+        Assert.Equal([(http.TargetPort.ToString()!, $"${{NGINX_PORT:-{http.Port}}}", "tcp", "host"), ("443", "${NGINX_HTTPS_PORT:-443}", "tcp", "host")],
+            stack.Sequence("services", "nginx", "ports").Cast<YamlMappingNode>()
+                .Select(p => (p["target"].ToString(), p["published"].ToString(), p["protocol"].ToString(), p["mode"].ToString())));
         var dashboard = Assert.IsType<YamlMappingNode>(Assert.Single(stack.Sequence("services", "dashboard", "ports")));
         Assert.Equal("18888", dashboard["target"].ToString());
         Assert.Equal("${DASHBOARD_PORT:-18888}", dashboard["published"].ToString());
@@ -93,10 +92,10 @@ public sealed class SwarmPublishTests
         var mysql = stack.Resources.OfType<MySqlServerResource>().Single();
         var login = stack.Resources.OfType<MySqlUserResource>().Single();
 
-        Assert.Equal(["dashboard-key", "foobardb-web-password", "mysql-password"], stack.Map("secrets").Children.Keys.Select(k => k.ToString()).Order());
-        // scripts/swarm.sh makes the secrets this list beside the stack file names.
-        Assert.Equal(["dashboard-key", "foobardb-web-password", "mysql-password"],
-            stack.Files[SwarmEnvironmentResource.SecretsFileName].Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
+        Assert.Equal(["dashboard-key", "foobardb-web-password", "mysql-password", "site-certificate"], stack.Map("secrets").Children.Keys.Select(k => k.ToString()).Order());
+        // scripts/swarm.sh makes the secrets this list beside the stack file names: the passwords random, the certificate from its file.
+        Assert.Equal(["dashboard-key", "foobardb-web-password", "mysql-password", "site-certificate\t/etc/foobar/tls/www.foobar.com.pem"],
+            stack.Files[SwarmEnvironmentResource.SecretsFileName].Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
         Assert.All(stack.Map("secrets").Children, secret =>
         {
             Assert.Equal("true", ((YamlMappingNode)secret.Value)["external"].ToString());
@@ -200,13 +199,70 @@ public sealed class SwarmPublishTests
     [Theory]
     [InlineData("--FooBar:WebInstances=1")]
     [InlineData("--FooBar:HighAvailability=true")]
-    public async Task The_sites_TLS_key_never_reaches_a_published_image_or_file(string mode)
+    public async Task The_sites_certificate_and_key_are_an_external_secret_made_from_their_file_and_never_in_a_published_image_or_file(string mode)
+    {
+        // A certificate and key of this test's own, so that the key's very text can be looked for.
+        var pem = Path.Combine(Directory.CreateTempSubdirectory("foobar-tls-").FullName, "site.pem");
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=www.foobar.com", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
+        var keyText = key.ExportPkcs8PrivateKeyPem();
+        await File.WriteAllTextAsync(pem, certificate.ExportCertificatePem() + "\n" + keyText);
+        try
+        {
+            var stack = await SwarmPublish.PublishAsync([mode, $"--FooBar:TlsCertificate={pem}"]);
+
+            // The deploy makes it from the file (scripts/swarm.sh), named after the stack like every secret.
+            Assert.Contains($"site-certificate\t{pem}\n", stack.Files[SwarmEnvironmentResource.SecretsFileName]);
+            Assert.Equal("true", stack.Scalar("secrets", "site-certificate", "external"));
+            Assert.Equal("${FOOBAR_STACK:?set FOOBAR_STACK to the stack's name}_site-certificate", stack.Scalar("secrets", "site-certificate", "name"));
+            Assert.Equal(["site-certificate"], stack.Sequence("services", "nginx", "secrets").Select(s => s.ToString()));
+            Assert.Equal("/run/secrets/site-certificate", stack.Scalar("services", "nginx", "environment", "NGINX_TLS_CERTIFICATE"));
+            // Not one line of the key's body, nor the run mode's certificate folder, in any file written or copied into an image.
+            var keyLines = keyText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(line => !line.StartsWith("-----", StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(keyLines);
+            Assert.All(stack.Files, file => Assert.All(keyLines, line => Assert.DoesNotContain(line, file.Value)));
+            Assert.All(stack.Files, file => Assert.DoesNotContain("PRIVATE KEY", file.Value));
+            Assert.DoesNotContain("/etc/nginx/tls", stack.Files["images/nginx/Dockerfile"]);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(pem)!, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--FooBar:WebInstances=1")]
+    [InlineData("--FooBar:HighAvailability=true")]
+    public async Task Nginx_serves_HTTPS_in_host_mode_on_443_unless_the_deploy_names_a_port_and_redirects_HTTP_to_that_port(string mode)
     {
         var stack = await SwarmPublish.PublishAsync([mode]);
 
-        // WithTls is for run mode: its certificate folder is not one of the mounts copied into the nginx image.
-        Assert.DoesNotContain("/etc/nginx/tls", stack.Files["images/nginx/Dockerfile"]);
-        Assert.All(stack.Files, file => Assert.DoesNotContain("PRIVATE KEY", file.Value));
+        var https = stack.Sequence("services", "nginx", "ports").Cast<YamlMappingNode>().Single(p => p["target"].ToString() == "443");
+        Assert.Equal("${NGINX_HTTPS_PORT:-443}", https["published"].ToString());
+        Assert.Equal("host", https["mode"].ToString());
+        Assert.Equal("443", stack.Scalar("services", "nginx", "environment", "NGINX_TLS_LISTEN"));
+        // The redirect from HTTP names the port visitors reach HTTPS on: the published one, from the same variable.
+        Assert.Equal("${NGINX_HTTPS_PORT:-443}", stack.Scalar("services", "nginx", "environment", "NGINX_HTTPS_PORT"));
+        // nginx's own health endpoint stays plain HTTP (no redirect): the container's check and keepalived's use it.
+        Assert.Equal("http://127.0.0.1:80/nginx/health", stack.Sequence("services", "nginx", "healthcheck", "test").Last().ToString());
+    }
+
+    [Theory]
+    [InlineData("--FooBar:WebInstances=3")]
+    [InlineData("--FooBar:HighAvailability=true")]
+    public async Task The_app_trusts_forwarded_headers_from_the_stacks_network_alone_whose_subnet_the_stack_fixes(string mode)
+    {
+        var stack = await SwarmPublish.PublishAsync([mode]);
+
+        var subnet = Assert.IsType<YamlMappingNode>(Assert.Single(stack.Sequence("networks", "swarm", "ipam", "config")));
+        Assert.Equal("${FOOBAR_SUBNET:-10.250.0.0/24}", subnet["subnet"].ToString());
+        // nginx reaches web over that network, not loopback: web reads X-Forwarded-* from its peers there (FooBar.Web's Program.cs).
+        Assert.Equal("${FOOBAR_SUBNET:-10.250.0.0/24}", stack.Scalar("services", "web", "environment", "ForwardedHeaders__KnownNetworks"));
+        // No other service is told so.
+        Assert.Equal(2, stack.Text.Split("ForwardedHeaders__KnownNetworks").Length);
+        // Nor does ASP.NET Core's own switch (Aspire's publish default) make it trust every peer.
+        Assert.False(stack.Map("services", "web", "environment").Children.ContainsKey("ASPNETCORE_FORWARDEDHEADERS_ENABLED"));
     }
 
     [Fact]

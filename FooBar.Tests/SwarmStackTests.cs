@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using DnsClient;
 using FooBar.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -32,7 +33,7 @@ public sealed class SwarmStackTests(SwarmStackFixture stack, ITestOutputHelper o
         var post = await site.GetHtmlAsync($"/posts/{id}");
         using var stylesheet = await site.GetAsync("/css/site.css");
 
-        Assert.Contains($"site: {stack.SiteAddress}", stack.UpOutput);
+        Assert.Contains($"site: https://www.foobar.com:{stack.SiteAddress.Port}/ at 127.0.0.1", stack.UpOutput);
         Assert.Equal(SwarmStackFixture.WebInstances, (await SwarmEngine.HealthyTasksAsync(stack.ServiceName("web"))).Count);
         Assert.Equal(title, post.QuerySelector("article h1")?.TextContent);
         Assert.Equal([id], await stack.Database.PostIdsTitledAsync(title));
@@ -168,6 +169,63 @@ public sealed class SwarmStackTests(SwarmStackFixture stack, ITestOutputHelper o
             inARow = response.StatusCode == HttpStatusCode.OK ? inARow + 1 : 0;
             return inARow >= 30;
         }, steady => steady, timeout, TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public async Task Https_is_answered_with_a_certificate_of_the_local_authority_and_http_redirects_there_keeping_path_and_query()
+    {
+        // The certificate as a visitor's client checks it (no callback), for each name the site answers to.
+        using var served = await LocalAuthority.ServedCertificateAsync(stack.SiteAddress.Port, "www.foobar.com");
+        using var bare = await LocalAuthority.ServedCertificateAsync(stack.SiteAddress.Port, "foobar.com");
+        using var root = X509CertificateLoader.LoadCertificateFromFile(LocalAuthority.RootFile);
+        using var chain = LocalAuthority.Chain(served, root);
+        using var http = SiteClient.Create(stack.SiteHttpAddress, "www.foobar.com");
+        using var redirect = await http.GetAsync("/posts?page=2&sort=new");
+        using var health = await http.GetAsync("/nginx/health");
+        using var site = stack.CreateSiteClient();
+        using var page = await site.GetAsync("/");
+
+        Assert.Empty(chain.ChainStatus.Select(s => s.StatusInformation));
+        Assert.Equal(root.Thumbprint, chain.ChainElements[^1].Certificate.Thumbprint);
+        Assert.Equal(served.Thumbprint, bare.Thumbprint);
+        Assert.False(served.HasPrivateKey);
+        Assert.Equal(HttpStatusCode.MovedPermanently, redirect.StatusCode);
+        Assert.Equal(new Uri($"https://www.foobar.com:{stack.SiteAddress.Port}/posts?page=2&sort=new"), redirect.Headers.Location);
+        // nginx's own health endpoint, which the task's health check uses, stays plain HTTP.
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal(["max-age=31536000"], page.Headers.GetValues("Strict-Transport-Security"));
+    }
+
+    [Fact]
+    public async Task Forged_forwarded_headers_change_nothing_the_app_knows_it_reads_nginxs_hop_from_the_stacks_network()
+    {
+        using var site = stack.CreateSiteClient();
+        using var honest = await site.GetAsync("/journey");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/journey");
+        request.Headers.Add("X-Forwarded-For", "6.6.6.6");
+        request.Headers.Add("X-Forwarded-Proto", "http");
+        request.Headers.Add("X-Forwarded-Host", "evil.example");
+        using var forged = await site.SendAsync(request);
+        var seen = await forged.ReadHtmlAsync();
+        var expected = await honest.ReadHtmlAsync();
+        string? Text(AngleSharp.Html.Dom.IHtmlDocument page, string selector) => page.QuerySelector(selector)?.TextContent.Trim();
+        var subnet = System.Net.IPNetwork.Parse((await DockerEngine.RunAsync("network", "inspect", "--format",
+            "{{range .IPAM.Config}}{{.Subnet}}{{end}}", $"{stack.StackName}_swarm")).Trim());
+        output.WriteLine($"the client as nginx saw it: {Text(seen, ".journey-forwarded-for")}; the stack's network {subnet}");
+
+        Assert.Equal(HttpStatusCode.OK, forged.StatusCode);
+        Assert.Equal("www.foobar.com", Text(seen, ".journey-host"));
+        Assert.Equal("https", Text(seen, ".journey-scheme"));
+        // The client as nginx saw it, as without the forged headers: not the claim, and not nginx's own address on the
+        // stack's network (which the app would show if it did not read nginx's hop).
+        var client = IPAddress.Parse(Text(seen, ".journey-forwarded-for")!);
+        Assert.Equal(Text(expected, ".journey-forwarded-for"), client.ToString());
+        Assert.NotEqual(IPAddress.Parse("6.6.6.6"), client);
+        Assert.False(subnet.Contains(client), $"{client} is in the stack's network {subnet}: the app did not read nginx's X-Forwarded-For");
+        // The claim is shown as a claim, and only as that.
+        Assert.Equal("6.6.6.6", Text(seen, ".journey-claimed-for"));
+        Assert.DoesNotContain("evil.example", seen.Body?.TextContent);
     }
 
     [Fact, RunsLast]

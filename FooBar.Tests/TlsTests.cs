@@ -18,7 +18,7 @@ namespace FooBar.Tests;
 [Trait(Speed.Name, Speed.Docker)]
 public sealed class TlsTests(StackFixture stack, ITestOutputHelper output)
 {
-    private const string AuthorityFile = "/etc/foobar/ca/rootCA.pem";
+    private const string AuthorityFile = LocalAuthority.RootFile;
 
     [Theory]
     [InlineData("/")]
@@ -55,12 +55,9 @@ public sealed class TlsTests(StackFixture stack, ITestOutputHelper output)
         // No validation callback: the handshake fails unless the machine's trust store accepts the chain for this name.
         using var certificate = await ServedCertificateAsync(name);
         using var authority = X509CertificateLoader.LoadCertificateFromFile(AuthorityFile);
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(authority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var chain = LocalAuthority.Chain(certificate, authority);
 
-        Assert.True(chain.Build(certificate), string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation)));
+        Assert.Empty(chain.ChainStatus.Select(s => s.StatusInformation));
         Assert.Equal(authority.Thumbprint, chain.ChainElements[^1].Certificate.Thumbprint);
         Assert.False(certificate.HasPrivateKey);
     }
@@ -143,12 +140,5 @@ public sealed class TlsTests(StackFixture stack, ITestOutputHelper output)
     }
 
     // The certificate nginx presents for `name` on a new connection, validated by the platform's own checks.
-    private async Task<X509Certificate2> ServedCertificateAsync(string name)
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(IPAddress.Loopback, stack.SiteAddress.Port);
-        await using var tls = new SslStream(new NetworkStream(socket, ownsSocket: false));
-        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = name });
-        return new X509Certificate2(tls.RemoteCertificate!);
-    }
+    private Task<X509Certificate2> ServedCertificateAsync(string name) => LocalAuthority.ServedCertificateAsync(stack.SiteAddress.Port, name);
 }

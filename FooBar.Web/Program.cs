@@ -28,13 +28,18 @@ builder.Services.Configure<WebEncoderOptions>(options => options.TextEncoderSett
 
 // nginx is the front door: the client's address, scheme (https) and host arrive in X-Forwarded-* headers, which nginx
 // sets itself, whatever a client sent. Only nginx's hop is read (ForwardLimit 1), and only from a trusted peer: loopback
-// (the default KnownProxies) or the Unix socket that nginx alone is given; the app listens on nothing else.
+// (the default KnownProxies), the Unix socket that nginx alone is given, or in a Swarm stack the overlay network nginx
+// reaches the app over (ForwardedHeaders:KnownNetworks, CIDR blocks separated by ';', which the publisher sets).
 // Host filtering runs before anything else: AllowedHosts (appsettings.json) admits www.foobar.com and the loopback
 // names the stack itself uses, any other Host is a 400; a forwarded host must be one of them too.
 builder.Services.Configure<ForwardedHeadersOptions>(options =>
 {
     options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
     options.AllowedHosts = (builder.Configuration["AllowedHosts"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries);
+    foreach (var network in (builder.Configuration["ForwardedHeaders:KnownNetworks"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+    {
+        options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+    }
 });
 
 // The antiforgery cookie (the site's only cookie): Secure whenever the request came over HTTPS (the scheme nginx

@@ -2,7 +2,7 @@
 # FooBar on Docker Swarm: the stack the AppHost writes from its model (publish), built on this machine and deployed to
 # a swarm here. The production profile, N web tasks behind nginx, MySQL with its volume, a standalone dashboard.
 #
-#   scripts/swarm.sh up [--stack NAME] [--web-instances N] [--port P] [--dashboard-port P] [--nodes N]
+#   scripts/swarm.sh up [--stack NAME] [--web-instances N] [--port P] [--https-port P] [--dashboard-port P] [--nodes N]
 #                         makes a swarm on this machine where there is none (--nodes N: and N-1 simulated workers),
 #                         builds the images, deploys, waits until every task is healthy, prints the URLs
 #   scripts/swarm.sh update [--stack NAME]   builds the app again and rolls it out, one task at a time
@@ -14,7 +14,8 @@
 #
 # --ha (with --nodes 3 or more): the high-availability stack, a front door and a DNS server on every node, a Galera node
 # on each of nodes 1-3, and the site's one address floating between the nodes (keepalived), which up prints.
-# Defaults: stack foobar, 3 web instances, site port 8080, DNS port 8053, dashboard port 18888. Images are tagged with
+# Defaults: stack foobar, 3 web instances, site ports 443 (HTTPS) and 8080 (HTTP, a 301 to HTTPS), DNS port 8053, dashboard
+# port 18888; the certificate is setup's (/etc/foobar/tls/www.foobar.com.pem), made a secret of the stack. Images are tagged with
 # the commit (and a hash of uncommitted changes), so a deploy names exactly what it runs.
 set -euo pipefail
 export PATH="/usr/local/bin:$PATH"
@@ -27,12 +28,13 @@ fail() { printf '[swarm] %s\n' "$*" >&2; exit 1; }
 
 command=${1:-}
 [ $# -gt 0 ] && shift
-stack=foobar instances=3 port=8080 dns_port=8053 dashboard_port=18888 nodes=1 node= ha=
+stack=foobar instances=3 port=8080 https_port=443 dns_port=8053 dashboard_port=18888 nodes=1 node= ha=
 while [ $# -gt 0 ]; do
   case "$1" in
     --stack) stack=$2; shift 2 ;;
     --web-instances) instances=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
+    --https-port) https_port=$2; shift 2 ;;
     --dns-port) dns_port=$2; shift 2 ;;
     --dashboard-port) dashboard_port=$2; shift 2 ;;
     --nodes) nodes=$2; shift 2 ;;
@@ -97,7 +99,23 @@ site_addresses() {
   else echo 127.0.0.1
   fi
 }
-site_url() { echo "http://$(site_addresses | cut -d, -f1):$port"; }
+# The site by its name, at the first of those addresses (curl --resolve): the certificate is for the name.
+site_url() { echo "https://www.foobar.com:$https_port"; }
+site_resolve() { echo "www.foobar.com:$https_port:$(site_addresses | cut -d, -f1)"; }
+
+# The stack network's subnet (SwarmEnvironmentResource.SubnetVariable): the one it has, or a /24 of 10.250.0.0/16 that
+# no network of the engine uses, so that stacks side by side each get their own. The app trusts forwarded headers from it.
+stack_subnet() {
+  local used i
+  if docker network inspect "${stack}_swarm" >/dev/null 2>&1; then
+    docker network inspect --format '{{range .IPAM.Config}}{{.Subnet}}{{end}}' "${stack}_swarm"; return
+  fi
+  used=$(docker network ls -q | xargs -r docker network inspect --format '{{range .IPAM.Config}}{{.Subnet}} {{end}}')
+  for i in $(seq 0 255); do
+    if ! grep -qw "10\.250\.$i\.0/24" <<<"$used"; then echo "10.250.$i.0/24"; return; fi
+  done
+  fail "no free /24 left in 10.250.0.0/16 for the stack's network"
+}
 
 # Writes the stack and the images' recipes from the AppHost's model, and publishes the app into its recipe.
 publish() {
@@ -131,20 +149,26 @@ build_images() {
   done
 }
 
-# The stack's secrets (the publish step lists them, SwarmEnvironmentResource.SecretsFileName), each made once with a
-# random value that nothing prints.
+# The stack's secrets (the publish step lists them, SwarmEnvironmentResource.SecretsFileName), each made once: from the
+# file the list names after a tab (the site's certificate and key), or with a random value; nothing prints either.
 create_secrets() {
-  local name
-  while read -r name <&3; do
+  local name file
+  while IFS=$'\t' read -r name file <&3; do
     if docker secret inspect "${stack}_$name" >/dev/null 2>&1; then continue; fi
-    head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | docker secret create \
-      --label "com.docker.stack.namespace=$stack" "${stack}_$name" - >/dev/null
-    log "  made secret ${stack}_$name"
+    if [ -n "$file" ]; then
+      [ -r "$file" ] || fail "the secret $name is made from $file, which is missing: scripts/setup.sh makes it"
+      docker secret create --label "com.docker.stack.namespace=$stack" "${stack}_$name" "$file" >/dev/null
+    else
+      head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | docker secret create \
+        --label "com.docker.stack.namespace=$stack" "${stack}_$name" - >/dev/null
+    fi
+    log "  made secret ${stack}_$name${file:+ from $file}"
   done 3<"$out/secrets.txt"
 }
 
 deploy() {
-  FOOBAR_STACK=$stack FOOBAR_IMAGE_TAG=$1 FOOBAR_IMAGE_PREFIX=$(image_prefix) NGINX_PORT=$port DNS_PORT=$dns_port DASHBOARD_PORT=$dashboard_port \
+  FOOBAR_STACK=$stack FOOBAR_IMAGE_TAG=$1 FOOBAR_IMAGE_PREFIX=$(image_prefix) FOOBAR_SUBNET=$(stack_subnet) \
+    NGINX_PORT=$port NGINX_HTTPS_PORT=$https_port DNS_PORT=$dns_port DASHBOARD_PORT=$dashboard_port \
     docker stack deploy --prune --resolve-image never --detach=true --compose-file "$out/stack.yaml" "$stack" >/dev/null
   log "deployed stack $stack"
 }
@@ -156,7 +180,7 @@ wait_healthy() {
   local started=$SECONDS pending
   while true; do
     pending=$(services | awk '{ split($2, r, "/"); if (r[1] != r[2] || r[2] == 0) print $1 " " $2 }' | sed "s/^${stack}_//" | paste -sd ' ')
-    if [ -z "$pending" ] && curl -fsS -o /dev/null --max-time 5 -H 'Host: www.foobar.com' "$(site_url)/"; then
+    if [ -z "$pending" ] && curl -fsS -o /dev/null --max-time 5 --resolve "$(site_resolve)" "$(site_url)/"; then
       log "healthy in $((SECONDS - started)) s"
       return
     fi
@@ -171,7 +195,7 @@ wait_healthy() {
 
 print_urls() {
   local dashboard token
-  log "site: $(site_url)/ (Host: www.foobar.com)"
+  log "site: $(site_url)/ at $(site_addresses | cut -d, -f1) (http://$(site_addresses | cut -d, -f1):$port redirects there)"
   log "dns: dig @127.0.0.1 -p $dns_port www.foobar.com"
   dashboard=$(docker ps -q --filter "label=com.docker.swarm.service.name=${stack}_dashboard" | head -n 1)
   if [ -n "$dashboard" ] && token=$(docker exec "$dashboard" cat /run/secrets/dashboard-key 2>/dev/null); then
@@ -259,5 +283,5 @@ case "$command" in
   activate) [ -n "$node" ] || fail "activate needs a node"; node_activate "$node" ;;
   kill) [ -n "$node" ] || fail "kill needs a simulated worker (foobar-node-N)"; node_kill "$node" ;;
   revive) [ -n "$node" ] || fail "revive needs a simulated worker (foobar-node-N)"; node_revive "$node" ;;
-  *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -32,8 +32,11 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
     /// <summary>This run's own stack: lower-case and short, since the engine's names of its objects add to it.</summary>
     public string StackName { get; } = $"foobar-test-{Guid.NewGuid():N}"[..18];
 
-    /// <summary>nginx's published port on loopback: the only way in.</summary>
+    /// <summary>nginx's published HTTPS port on loopback: the way in.</summary>
     public Uri SiteAddress { get; private set; } = null!;
+
+    /// <summary>nginx's published HTTP port on loopback, which answers with a redirect to <see cref="SiteAddress"/>.</summary>
+    public Uri SiteHttpAddress { get; private set; } = null!;
 
     /// <summary>The stack's DNS server for foobar.com, as this node publishes it on loopback.</summary>
     public StackDns Dns { get; private set; } = null!;
@@ -56,13 +59,14 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
     {
         await DockerEngine.RequireAsync();
         CreatedTheSwarm = await SwarmEngine.LocalNodeStateAsync() == "inactive";
-        var (sitePort, dnsPort, dashboardPort) = await FreePortsAsync();
-        SiteAddress = new Uri($"http://127.0.0.1:{sitePort}/");
+        var (sitePort, httpsPort, dnsPort, dashboardPort) = await FreePortsAsync();
+        SiteAddress = new Uri($"https://127.0.0.1:{httpsPort}/");
+        SiteHttpAddress = new Uri($"http://127.0.0.1:{sitePort}/");
         DashboardAddress = new Uri($"http://127.0.0.1:{dashboardPort}/");
         Dns = new StackDns(new IPEndPoint(IPAddress.Loopback, dnsPort));
 
         // The stack's DNS server publishes UDP and TCP on one port, which the kernel offered free for TCP.
-        var up = await RunScriptAsync(UpTimeout, "up", "--web-instances", $"{WebInstances}", "--port", $"{sitePort}", "--dns-port", $"{dnsPort}", "--dashboard-port", $"{dashboardPort}");
+        var up = await RunScriptAsync(UpTimeout, "up", "--web-instances", $"{WebInstances}", "--port", $"{sitePort}", "--https-port", $"{httpsPort}", "--dns-port", $"{dnsPort}", "--dashboard-port", $"{dashboardPort}");
         UpOutput = up.Output;
         // xunit disposes a fixture whose start failed too: whatever part of the stack was made is taken down there.
         if (!up.Succeeded)
@@ -122,7 +126,7 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
             CancellationToken.None, timeout, whenMissing: "scripts/swarm.sh deploys FooBar to Docker Swarm (issue 12)");
 
     // Ports that no socket holds (the kernel's choice) and no container publishes: here a published port is a NAT rule, not a listener.
-    private static async Task<(int Site, int Dns, int Dashboard)> FreePortsAsync()
+    private static async Task<(int Site, int Https, int Dns, int Dashboard)> FreePortsAsync()
     {
         var published = PublishedPort().Matches(await DockerEngine.RunAsync("ps", "--format", "{{.Ports}}"))
             .Select(match => int.Parse(match.Groups[1].Value)).ToHashSet();
@@ -130,7 +134,7 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
         try
         {
             var free = new List<int>();
-            for (var attempt = 0; free.Count < 3 && attempt < 100; attempt++)
+            for (var attempt = 0; free.Count < 4 && attempt < 100; attempt++)
             {
                 // Held until all are chosen, so the kernel does not offer the same port twice.
                 var listener = new TcpListener(IPAddress.Any, 0);
@@ -142,7 +146,7 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
                     free.Add(port);
                 }
             }
-            return free.Count == 3 ? (free[0], free[1], free[2]) : throw new InvalidOperationException("No three free ports were found in 100 attempts.");
+            return free.Count == 4 ? (free[0], free[1], free[2], free[3]) : throw new InvalidOperationException("No four free ports were found in 100 attempts.");
         }
         finally
         {

@@ -3,8 +3,8 @@ tasks (Swarm moves them to the other nodes), lets it take tasks again, then roll
 the nodes (scripts/swarm.sh update). Every request is recorded; prints what visitors saw in each phase and writes
 the figures as JSON, every request as CSV beside them.
 
-    scripts/swarm.sh up --nodes 3 --port P
-    FOOBAR_SITE=http://127.0.0.1:P python3 scripts/swarm/drain.py [--stack foobar] [--output FILE]
+    scripts/swarm.sh up --nodes 3 --https-port P
+    FOOBAR_SITE=https://127.0.0.1:P python3 scripts/swarm/drain.py [--stack foobar] [--output FILE]
 """
 import argparse
 import json

@@ -5,8 +5,8 @@ rolled out across the nodes. A steady load of reads and posts goes to the floati
 recorded; at the end every acknowledged post is looked for in the database, once. Prints a table and writes the
 figures as JSON, every request as CSV beside them.
 
-    scripts/swarm.sh up --nodes 3 --ha --port P          (prints the site's floating address)
-    FOOBAR_SITE=http://<floating address>:P python3 scripts/swarm/node_loss.py [--stack foobar] [--output FILE]
+    scripts/swarm.sh up --nodes 3 --ha --https-port P         (prints the site's floating address)
+    FOOBAR_SITE=https://<floating address>:P python3 scripts/swarm/node_loss.py [--stack foobar] [--output FILE]
 """
 import argparse
 import ipaddress

@@ -40,7 +40,7 @@ public static class NginxBuilderExtensions
     /// <paramref name="certificateFile"/> (one PEM file): nginx/snippets/tls.conf's settings, HTTP/2, HSTS, and plain
     /// HTTP answering with a 301 to HTTPS (nginx's own health endpoint excepted). The file's folder is bind-mounted
     /// read-only, so a certificate renewed in place (one rename) is taken by the next reload (<c>WithReloadCommand</c>).
-    /// In run mode only: a published stack gets no HTTPS from this.
+    /// A published Swarm stack carries the file as a secret instead and publishes HTTPS on 443 (<see cref="NginxSwarmTls"/>).
     /// </summary>
     /// <param name="builder">The nginx resource builder.</param>
     /// <param name="certificateFile">The PEM file with the certificate (its chain) and its private key.</param>
@@ -54,11 +54,11 @@ public static class NginxBuilderExtensions
     public static IResourceBuilder<NginxResource> WithTls(this IResourceBuilder<NginxResource> builder, string certificateFile, int? port = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(certificateFile);
+        var file = Path.GetFullPath(certificateFile);
         if (!builder.ApplicationBuilder.ExecutionContext.IsRunMode)
         {
-            return builder;
+            return builder.PublishAsSwarmService(context => NginxSwarmTls.Contribute(context, file));
         }
-        var file = Path.GetFullPath(certificateFile);
         var https = builder
             .WithHttpsEndpoint(port: port, targetPort: 443, name: NginxResource.HttpsEndpointName, isProxied: false)
             .GetEndpoint(NginxResource.HttpsEndpointName);

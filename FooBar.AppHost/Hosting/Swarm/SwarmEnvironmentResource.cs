@@ -48,6 +48,15 @@ public sealed class SwarmEnvironmentResource(string name) : Resource(name), ICom
     /// <summary>The compose variable that holds the stack's name, which its external secrets' names begin with.</summary>
     public const string StackVariable = "FOOBAR_STACK";
 
+    /// <summary>The compose variable that chooses the stack network's subnet, where two stacks share one swarm.</summary>
+    public const string SubnetVariable = "FOOBAR_SUBNET";
+
+    /// <summary>The stack network's subnet unless the deploy sets <see cref="SubnetVariable"/>: outside the range Swarm gives overlay networks from (10.0.0.0/8 counted up from 10.0.0.0/24).</summary>
+    public const string DefaultSubnet = "10.250.0.0/24";
+
+    /// <summary>The stack network's subnet as its services see it: a compose variable with <see cref="DefaultSubnet"/> as its default.</summary>
+    public string NetworkSubnet => $"${{{SubnetVariable}:-{DefaultSubnet}}}";
+
     /// <summary>The image .NET programs are put on (the app, the dashboard): the same Debian as nginx's and MySQL's.</summary>
     public const string BaseImage = "debian:bookworm-slim";
 

@@ -27,6 +27,18 @@ public sealed class SwarmServiceContext
     public int ContainerPort(IResource resource, string endpointName) =>
         SwarmStackWriter.ContainerPort(resource, resource.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == endpointName));
 
+    /// <summary>The service another resource runs in, to change: its part that this resource owns (such as whom it trusts).</summary>
+    public SwarmService ServiceOf(IResource resource) => _writer.Service(resource);
+
+    /// <summary>The subnet of the stack's network, the one every service is on, as the tasks see it (CIDR).</summary>
+    public string NetworkSubnet => _writer.Environment.NetworkSubnet;
+
+    /// <summary>
+    /// Mounts the stack's secret <paramref name="name"/> in the service and returns its file in the containers: external,
+    /// named after the stack, made by the deploy from <paramref name="sourceFile"/> on its machine (or a random value).
+    /// </summary>
+    public string AddSecret(string name, string? sourceFile = null) => _writer.Values.Secret(Service, name, sourceFile);
+
     /// <summary>The addresses visitors reach the stack at (<see cref="SwarmEnvironmentResource.SiteAddresses"/>).</summary>
     public IReadOnlyList<string> SiteAddresses => _writer.Environment.SiteAddresses;
 

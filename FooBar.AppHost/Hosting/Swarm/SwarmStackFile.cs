@@ -199,6 +199,10 @@ public sealed class SwarmSecret
 
     /// <summary>The secret's name in the swarm, when it differs from its name in the stack (a stack's own prefix).</summary>
     public string? Name { get; set; }
+
+    /// <summary>The file on the deploying machine the deploy makes the secret from; none: a random value. Not in the stack file.</summary>
+    [YamlIgnore]
+    public string? SourceFile { get; set; }
 }
 
 /// <summary>A config read from a file beside the stack file.</summary>
@@ -219,6 +223,23 @@ public sealed class SwarmNetwork
 
     /// <summary>The network's name in the engine, when it differs from its name in the stack.</summary>
     public string? Name { get; set; }
+
+    /// <summary>Its addresses, when the stack fixes them (so that a service can be told which peers are the stack's).</summary>
+    public SwarmIpam? Ipam { get; set; }
+}
+
+/// <summary>A network's address management: its subnets.</summary>
+public sealed class SwarmIpam
+{
+    /// <summary>One entry a subnet.</summary>
+    public List<SwarmIpamConfig> Config { get; set; } = [];
+}
+
+/// <summary>One subnet of a network.</summary>
+public sealed class SwarmIpamConfig
+{
+    /// <summary>The subnet in CIDR notation, or a compose variable with a default.</summary>
+    public string Subnet { get; set; } = "";
 }
 
 internal static class SwarmStackFileYaml

@@ -34,6 +34,12 @@ internal sealed class SwarmStackWriter
     /// <summary>The environment the stack is written for.</summary>
     internal SwarmEnvironmentResource Environment => _environment;
 
+    /// <summary>The stack's values and secrets.</summary>
+    internal SwarmValues Values => _values;
+
+    /// <summary>The service generated for a resource (its instance group's), once the model has been walked.</summary>
+    internal SwarmService Service(IResource resource) => _stack.Services[ServiceName(resource)];
+
     /// <summary>The service a resource runs in: its instance group's name (<c>web</c> for <c>web-2</c>), or its own.</summary>
     public static string ServiceName(IResource resource) =>
         (resource.Annotations.OfType<ProjectInstanceAnnotation>().FirstOrDefault()?.Name ?? resource.Name).ToLowerInvariant();
@@ -74,9 +80,10 @@ internal sealed class SwarmStackWriter
         {
             await File.WriteAllTextAsync(Path.Combine(outputDirectory, file), content, cancellationToken);
         }
-        // The deploy makes each of these (scripts/swarm.sh), one name a line: the stack file only names them.
+        // The deploy makes each of these (scripts/swarm.sh), one a line: its name, and after a tab the file it is made
+        // from where it has one. The stack file only names them.
         await File.WriteAllTextAsync(Path.Combine(outputDirectory, SwarmEnvironmentResource.SecretsFileName),
-            string.Concat(_stack.Secrets.Keys.Select(name => name + "\n")), cancellationToken);
+            string.Concat(_stack.Secrets.Select(secret => secret.Key + (secret.Value.SourceFile is { } file ? $"\t{file}" : "") + "\n")), cancellationToken);
         var stackFile = Path.Combine(outputDirectory, SwarmEnvironmentResource.StackFileName);
         await File.WriteAllTextAsync(stackFile, yaml, cancellationToken);
         return stackFile;
@@ -94,7 +101,8 @@ internal sealed class SwarmStackWriter
     // The stack file's text: a header of notes, then the YAML.
     private async Task<string> GenerateAsync(DistributedApplicationModel model, CancellationToken cancellationToken)
     {
-        _stack.Networks[_environment.Name] = new SwarmNetwork();
+        // Its subnet fixed (the deploy may choose another), so a service can be told which peers are the stack's.
+        _stack.Networks[_environment.Name] = new SwarmNetwork { Ipam = new SwarmIpam { Config = [new SwarmIpamConfig { Subnet = _environment.NetworkSubnet }] } };
         var resources = ServiceResources(model, _environment);
         var hasDashboard = _environment.DashboardFolder is not null && resources.Any(r => r.Annotations.OfType<OtlpExporterAnnotation>().Any());
         foreach (var resource in resources)

@@ -58,12 +58,13 @@ internal sealed class SwarmValues(SwarmStackFile stack, List<string> notes)
 
     /// <summary>
     /// Mounts the secret <paramref name="name"/> in the service and returns its file: an external secret, named after the
-    /// stack in the swarm (two stacks never share one), mounted under its short name.
+    /// stack in the swarm (two stacks never share one), mounted under its short name. The deploy makes it from
+    /// <paramref name="sourceFile"/> on its machine, or with a random value.
     /// </summary>
-    public string Secret(SwarmService service, string name)
+    public string Secret(SwarmService service, string name, string? sourceFile = null)
     {
         var stackVariable = SwarmEnvironmentResource.StackVariable;
-        stack.Secrets[name] = new SwarmSecret { Name = $"${{{stackVariable}:?set {stackVariable} to the stack's name}}_{name}" };
+        stack.Secrets[name] = new SwarmSecret { Name = $"${{{stackVariable}:?set {stackVariable} to the stack's name}}_{name}", SourceFile = sourceFile };
         if (!service.Secrets.Contains(name))
         {
             service.Secrets.Add(name);

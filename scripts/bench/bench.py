@@ -232,6 +232,8 @@ def bench_profile(profile, args):
         scenarios["post via site"] = wrk(stack, f"{SITE}/posts/new", write_args,
                                          env={"BENCH_COOKIE": cookie, "BENCH_BODY": body, "BENCH_DELAY_MS": "40"})
         figures["scenarios"] = scenarios
+        # After the load: what the dashboard holds is bounded by its telemetry limits (launchSettings.json).
+        figures["rss_after_load_mb"] = memory_by_group(stack.snapshot(), 2)
         time.sleep(12)  # the exporter reports its counters every 10 s
         figures["nginx_spans"] = exporter_counts(stack)
 
@@ -288,6 +290,8 @@ def print_table(figures):
         print(f"- cold start: " + ", ".join(f"{k} after {v} s" for k, v in figures["cold_start_timeline_s"].items()))
     print(f"- idle RSS: {figures['idle_rss_total_mb']} MB ({', '.join(f'{g} {mb}' for g, mb in figures['idle_rss_mb'].items())}); "
           f"PSS {figures['idle_pss_total_mb']} MB")
+    after = figures["rss_after_load_mb"]
+    print(f"- RSS after the load: {sum(after.values())} MB ({', '.join(f'{g} {mb}' for g, mb in after.items())})")
     spans = figures.get("nginx_spans")
     print(f"- nginx spans: {', '.join(f'{k} {v}' for k, v in spans.items()) if spans else 'no counters reported'}")
 

@@ -56,6 +56,15 @@ done < <(jq -r '.profiles.http | ("ASPNETCORE_URLS=" + .applicationUrl), (.envir
 # No `dcp monitor-*` watchdog (a 70 MB process per resource) that only cleans up after DCP itself crashes: ~500 MB idle.
 export DCP_DISABLE_MONITOR_PROCESS=1
 
+# No container tunnel (a container and a DCP server, 2-4 s of a cold start, ~130 MB): containers reach the dashboard's
+# OTLP endpoint on the host's address on Docker's default bridge, which only this machine's containers can reach.
+docker_host=$(docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}' 2>/dev/null || true)
+if [ -n "$docker_host" ]; then
+  export ASPIRE_ENABLE_CONTAINER_TUNNEL=false
+  export ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL="http://$docker_host:${ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL##*:}"
+  apphost_args+=("--AppHost:ContainerHostname=$docker_host")
+fi
+
 echo "[run] starting the AppHost ($profile profile): the dashboard's login link follows; the site is https://www.foobar.com:8443 (https://127.0.0.1:8443; http://127.0.0.1:8080 redirects there)"
 cd "$repo/FooBar.AppHost"
 exec "$apphost" "--FooBar:Profile=$profile" "${apphost_args[@]}"

@@ -44,6 +44,12 @@ public static class TestingBuilderExtensions
     public static async Task WithoutContainerTunnelAsync(this IDistributedApplicationTestingBuilder builder)
     {
         var dockerHost = (await DockerEngine.RunAsync("network", "inspect", "bridge", "-f", "{{(index .IPAM.Config 0).Gateway}}")).Trim();
+        // Only where that address is this machine's own (a native engine, not Docker Desktop's VM); else the tunnel.
+        if (!System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+                .SelectMany(i => i.GetIPProperties().UnicastAddresses).Any(a => a.Address.ToString() == dockerHost))
+        {
+            return;
+        }
         builder.Configuration["ASPIRE_ENABLE_CONTAINER_TUNNEL"] = "false";
         builder.Configuration["AppHost:ContainerHostname"] = dockerHost;
         builder.Configuration["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://{dockerHost}:0";

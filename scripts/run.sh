@@ -14,7 +14,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-configuration=Debug profile=Development build=yes start=yes
+configuration=Debug profile=Development build=yes start=yes ha=no
 apphost_args=()
 while [ $# -gt 0 ]; do
   argument=$1
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
       [ $# -gt 0 ] || { echo "[run] --web-instances needs a number"; exit 2; }
       apphost_args+=("--FooBar:WebInstances=$1")
       shift ;;
-    --ha) apphost_args+=("--FooBar:HighAvailability=true") ;;
+    --ha) apphost_args+=("--FooBar:HighAvailability=true") ha=yes ;;
     --no-build) build=no ;;
     --build-only) start=no ;;
     *) apphost_args+=("$argument") ;;
@@ -58,9 +58,10 @@ export DCP_DISABLE_MONITOR_PROCESS=1
 
 # No container tunnel (a container and a DCP server, 2-4 s of a cold start, ~130 MB): containers reach the dashboard's
 # OTLP endpoint on the host's address on Docker's default bridge, which only this machine's containers can reach.
-# Only where that address is this machine's own (a native engine, not Docker Desktop's VM); else the tunnel as before.
+# Only in single mode (high availability is not yet tested without it) and where that address is this machine's own
+# (a native engine, not Docker Desktop's VM); else the tunnel as before.
 docker_host=$(docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}' 2>/dev/null || true)
-if [ -n "$docker_host" ] && ip route get "$docker_host" 2>/dev/null | grep -q '^local '; then
+if [ "$ha" = no ] && [ -n "$docker_host" ] && ip route get "$docker_host" 2>/dev/null | grep -q '^local '; then
   export ASPIRE_ENABLE_CONTAINER_TUNNEL=false
   export ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL="http://$docker_host:${ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL##*:}"
   apphost_args+=("--AppHost:ContainerHostname=$docker_host")

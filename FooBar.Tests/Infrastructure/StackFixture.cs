@@ -50,7 +50,6 @@ public class StackFixture : IAsyncLifetime, ISite
             startup.Token);
 
         appHost.ConfigureForTests();
-        await appHost.WithoutContainerTunnelAsync();
         _dataVolumes = appHost.UseThrowawayMySqlData(DataVolumeName);
         foreach (var web in appHost.Resources.OfType<ProjectResource>().ToList())
         {

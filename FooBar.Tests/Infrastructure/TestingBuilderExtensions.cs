@@ -38,24 +38,6 @@ public static class TestingBuilderExtensions
     }
 
     /// <summary>
-    /// As scripts/run.sh runs the stack: no container tunnel; the dashboard's OTLP endpoint on the host's address on
-    /// Docker's default bridge, which Aspire gives containers (AppHost:ContainerHostname) and nginx reaches from there.
-    /// </summary>
-    public static async Task WithoutContainerTunnelAsync(this IDistributedApplicationTestingBuilder builder)
-    {
-        var dockerHost = (await DockerEngine.RunAsync("network", "inspect", "bridge", "-f", "{{(index .IPAM.Config 0).Gateway}}")).Trim();
-        // Only where that address is this machine's own (a native engine, not Docker Desktop's VM); else the tunnel.
-        if (!System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
-                .SelectMany(i => i.GetIPProperties().UnicastAddresses).Any(a => a.Address.ToString() == dockerHost))
-        {
-            return;
-        }
-        builder.Configuration["ASPIRE_ENABLE_CONTAINER_TUNNEL"] = "false";
-        builder.Configuration["AppHost:ContainerHostname"] = dockerHost;
-        builder.Configuration["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://{dockerHost}:0";
-    }
-
-    /// <summary>
     /// The dashboard runs with the launch profile's settings (its telemetry limits), as scripts/run.sh gives them: the
     /// dashboard inherits its AppHost's environment, which here is the test process's.
     /// </summary>

@@ -14,7 +14,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-configuration=Debug profile=Development build=yes start=yes
+configuration=Debug profile=Development build=yes start=yes ha=no
 apphost_args=()
 while [ $# -gt 0 ]; do
   argument=$1
@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
       [ $# -gt 0 ] || { echo "[run] --web-instances needs a number"; exit 2; }
       apphost_args+=("--FooBar:WebInstances=$1")
       shift ;;
-    --ha) apphost_args+=("--FooBar:HighAvailability=true") ;;
+    --ha) apphost_args+=("--FooBar:HighAvailability=true") ha=yes ;;
     --no-build) build=no ;;
     --build-only) start=no ;;
     *) apphost_args+=("$argument") ;;
@@ -55,6 +55,17 @@ done < <(jq -r '.profiles.http | ("ASPNETCORE_URLS=" + .applicationUrl), (.envir
 
 # No `dcp monitor-*` watchdog (a 70 MB process per resource) that only cleans up after DCP itself crashes: ~500 MB idle.
 export DCP_DISABLE_MONITOR_PROCESS=1
+
+# No container tunnel (a container and a DCP server, 2-4 s of a cold start, ~130 MB): containers reach the dashboard's
+# OTLP endpoint on the host's address on Docker's default bridge, which only this machine's containers can reach.
+# Only in single mode (high availability is not yet tested without it) and where that address is this machine's own
+# (a native engine, not Docker Desktop's VM); else the tunnel as before.
+docker_host=$(docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}' 2>/dev/null || true)
+if [ "$ha" = no ] && [ -n "$docker_host" ] && ip route get "$docker_host" 2>/dev/null | grep -q '^local '; then
+  export ASPIRE_ENABLE_CONTAINER_TUNNEL=false
+  export ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL="http://$docker_host:${ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL##*:}"
+  apphost_args+=("--AppHost:ContainerHostname=$docker_host")
+fi
 
 echo "[run] starting the AppHost ($profile profile): the dashboard's login link follows; the site is https://www.foobar.com:8443 (https://127.0.0.1:8443; http://127.0.0.1:8080 redirects there)"
 cd "$repo/FooBar.AppHost"

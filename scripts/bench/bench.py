@@ -25,7 +25,7 @@ from stack import REPO, Stack, commit, machine, memory_by_group, run  # noqa: E4
 import lemp_peer  # noqa: E402
 
 BASELINE_PORT = 18089
-BASELINE_TLS_PORT = 18090
+BASELINE_TLS_URL = "https://127.0.0.1:18090/css/site.css"
 BASELINE_NAME = "foobar-bench-baseline"
 UNTRACED_PORT = 18092
 UNTRACED_NAME = "foobar-bench-nginx-untraced"
@@ -38,9 +38,13 @@ def log(message):
     print(f"[bench] {message}", flush=True)
 
 
-def wrk(stack, url, args, env=None):
+# Every request on a connection of its own: the TLS handshake in each, as a visitor's first request pays it.
+NEW_CONNECTIONS = ("Connection: close",)
+
+
+def wrk(stack, url, args, env=None, headers=()):
     script = REPO / "scripts/bench/post.lua" if env else None
-    return wrk_tool.run(stack, url, args.threads, args.connections, args.duration, script, env, BENCH_CONTAINERS)
+    return wrk_tool.run(stack, url, args.threads, args.connections, args.duration, script, env, BENCH_CONTAINERS, headers)
 
 
 # ---- the baseline nginx --------------------------------------------------------------------------
@@ -150,6 +154,11 @@ def exporter_counts(stack):
     return totals
 
 
+def ratio(scenarios, name, yardstick):
+    """`name`'s req/s over `yardstick`'s, from the same run."""
+    return round(scenarios[name]["requests_per_second"] / (scenarios[yardstick]["requests_per_second"] or float("nan")), 3)
+
+
 # ---- one profile ---------------------------------------------------------------------------------
 
 def bench_profile(profile, args):
@@ -205,12 +214,13 @@ def bench_profile(profile, args):
         try:
             scenarios["baseline nginx static"] = wrk(stack, start_baseline(image), args)
             # The site speaks HTTPS only: its static files against the same nginx with the same TLS settings.
-            scenarios["baseline nginx static, HTTPS"] = wrk(
-                stack, f"https://127.0.0.1:{BASELINE_TLS_PORT}/css/site.css", args)
+            scenarios["baseline nginx static, HTTPS"] = wrk(stack, BASELINE_TLS_URL, args)
+            scenarios["baseline nginx static, HTTPS, new connections"] = wrk(stack, BASELINE_TLS_URL, args, headers=NEW_CONNECTIONS)
             scenarios["bare nginx static on the stack's network"] = wrk(stack, start_baseline(image, network), args)
         finally:
             stop_baseline()
         scenarios["static via site"] = wrk(stack, f"{SITE}/css/site.css", args)
+        scenarios["static via site, new connections"] = wrk(stack, f"{SITE}/css/site.css", args, headers=NEW_CONNECTIONS)
         scenarios["fortunes via site"] = wrk(stack, f"{SITE}/fortunes", args)
         scenarios["home via site"] = wrk(stack, f"{SITE}/", args)
         scenarios["fortunes straight to app"] = wrk(stack, f"{APP}/fortunes", args)
@@ -222,6 +232,8 @@ def bench_profile(profile, args):
         scenarios["post via site"] = wrk(stack, f"{SITE}/posts/new", write_args,
                                          env={"BENCH_COOKIE": cookie, "BENCH_BODY": body, "BENCH_DELAY_MS": "40"})
         figures["scenarios"] = scenarios
+        # After the load: what the dashboard holds is bounded by its telemetry limits (launchSettings.json).
+        figures["rss_after_load_mb"] = memory_by_group(stack.snapshot(), 2)
         time.sleep(12)  # the exporter reports its counters every 10 s
         figures["nginx_spans"] = exporter_counts(stack)
 
@@ -231,8 +243,9 @@ def bench_profile(profile, args):
             "fortunes via site / baseline static": round(fortunes["requests_per_second"] / base, 3),
             "fortunes via site / fortunes straight to app": round(
                 fortunes["requests_per_second"] / (scenarios["fortunes straight to app"]["requests_per_second"] or float("nan")), 3),
-            "static via site / baseline static, HTTPS": round(scenarios["static via site"]["requests_per_second"]
-                                                              / (scenarios["baseline nginx static, HTTPS"]["requests_per_second"] or float("nan")), 3),
+            "static via site / baseline static, HTTPS": ratio(scenarios, "static via site", "baseline nginx static, HTTPS"),
+            "static via site / baseline static, HTTPS, new connections": ratio(
+                scenarios, "static via site, new connections", "baseline nginx static, HTTPS, new connections"),
             "bare nginx on the stack's network / baseline static": round(
                 scenarios["bare nginx static on the stack's network"]["requests_per_second"] / base, 3),
             "fortunes p99 / p50 via site": round(fortunes["p99_ms"] / (fortunes["p50_ms"] or float("nan")), 2),
@@ -277,6 +290,8 @@ def print_table(figures):
         print(f"- cold start: " + ", ".join(f"{k} after {v} s" for k, v in figures["cold_start_timeline_s"].items()))
     print(f"- idle RSS: {figures['idle_rss_total_mb']} MB ({', '.join(f'{g} {mb}' for g, mb in figures['idle_rss_mb'].items())}); "
           f"PSS {figures['idle_pss_total_mb']} MB")
+    after = figures["rss_after_load_mb"]
+    print(f"- RSS after the load: {sum(after.values())} MB ({', '.join(f'{g} {mb}' for g, mb in after.items())})")
     spans = figures.get("nginx_spans")
     print(f"- nginx spans: {', '.join(f'{k} {v}' for k, v in spans.items()) if spans else 'no counters reported'}")
 

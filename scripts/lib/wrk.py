@@ -33,11 +33,12 @@ def parse(output):
     }
 
 
-def run(stack, url, threads, connections, duration, script=None, env=None, extra_containers=None):
-    """Drives `url` for `duration` seconds; the figures, with `cpu_percent` per group (100 = one core) and
-    `cpu_ms_per_request`, wrk's own as "load (wrk)"."""
+def run(stack, url, threads, connections, duration, script=None, env=None, extra_containers=None, headers=()):
+    """Drives `url` for `duration` seconds (with `headers` beside Host); the figures, with `cpu_percent` per group
+    (100 = one core) and `cpu_ms_per_request`, wrk's own as "load (wrk)"."""
     command = ["wrk", "--latency", "-t", str(min(threads, connections)), "-c", str(connections),
-               "-d", f"{duration}s", "-H", f"Host: {HOST}"] + (["-s", str(script)] if script else []) + [url]
+               "-d", f"{duration}s", "-H", f"Host: {HOST}"] + [a for h in headers for a in ("-H", h)] \
+        + (["-s", str(script)] if script else []) + [url]
     before, load_before = stack.snapshot(extra_containers), resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     output = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})},

@@ -117,27 +117,11 @@ public sealed class HostsAndRoutingTests(StackFixture stack)
     public async Task Forged_forwarded_headers_change_nothing_the_app_knows()
     {
         using var site = stack.CreateSiteClient();
-        using var honest = await site.GetAsync("/journey");
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/journey");
-        request.Headers.Add("X-Forwarded-For", "6.6.6.6");
-        request.Headers.Add("X-Forwarded-Proto", "http");
-        request.Headers.Add("X-Forwarded-Host", "evil.example");
-        request.Headers.Add("X-Front-Door", "forged");
 
-        using var forged = await site.SendAsync(request);
-        var seen = await forged.ReadHtmlAsync();
-        var expected = await honest.ReadHtmlAsync();
-        string? Text(AngleSharp.Html.Dom.IHtmlDocument page, string selector) => page.QuerySelector(selector)?.TextContent.Trim();
+        var (honest, forged) = await ForgedForwardedHeaders.AssertChangeNothingAsync(site, ("X-Front-Door", "forged"));
 
-        Assert.Equal(HttpStatusCode.OK, forged.StatusCode);
-        Assert.Equal("www.foobar.com", Text(seen, ".journey-host"));
-        Assert.Equal("https", Text(seen, ".journey-scheme"));
-        Assert.Equal(Text(expected, ".journey-forwarded-for"), Text(seen, ".journey-forwarded-for"));
-        Assert.Equal(Text(expected, ".journey-front-door"), Text(seen, ".journey-front-door"));
-        // The claim is shown as a claim, and only as that.
-        Assert.Equal("6.6.6.6", Text(seen, ".journey-claimed-for"));
-        Assert.DoesNotContain("evil.example", seen.Body?.TextContent);
-        Assert.DoesNotContain("forged", seen.Body?.TextContent);
+        Assert.Equal(ForgedForwardedHeaders.Text(honest, ".journey-front-door"), ForgedForwardedHeaders.Text(forged, ".journey-front-door"));
+        Assert.DoesNotContain("forged", forged.Body?.TextContent);
     }
 
     [Theory]

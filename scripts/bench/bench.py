@@ -264,25 +264,29 @@ def bench_profile(profile, args):
     return figures
 
 
+def speed_cells(name, run):
+    return [name, f"{run['requests_per_second']:,.0f}", f"{run['p50_ms']:.2f}", f"{run['p99_ms']:.2f}", str(run["errors"])]
+
+
+def print_markdown(header, rows):
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
 def print_table(figures):
     print(f"\n## profile: {figures['profile']}")
     groups = sorted({g for s in figures["scenarios"].values() for g in s["cpu_percent"]})
-    header = ["scenario", "req/s", "p50 ms", "p99 ms", "errors"] + [f"{g} %cpu" for g in groups]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for name, s in figures["scenarios"].items():
-        row = [name, f"{s['requests_per_second']:,.0f}", f"{s['p50_ms']:.2f}", f"{s['p99_ms']:.2f}", str(s["errors"])]
-        row += [str(s["cpu_percent"].get(g, "")) for g in groups]
-        print("| " + " | ".join(row) + " |")
+    print_markdown(["scenario", "req/s", "p50 ms", "p99 ms", "errors"] + [f"{g} %cpu" for g in groups],
+                   [speed_cells(name, s) + [str(s["cpu_percent"].get(g, "")) for g in groups]
+                    for name, s in figures["scenarios"].items()])
     print(f"\n/fortunes in {ROUNDS} interleaved rounds (medians; the same {figures['fortunes_bytes']} bytes from each):\n")
     groups = sorted({g for r in figures["rounds"].values() for g in r["cpu_ms_per_request"]})
-    header = ["contender", "req/s", "p50 ms", "p99 ms", "errors"] + [f"{g} ms cpu/req" for g in groups]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for name, r in figures["rounds"].items():
-        row = [name, f"{r['requests_per_second']:,.0f}", f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}", str(r["errors"])]
-        row += [f"{r['cpu_ms_per_request'][g]:.3f}" if r["cpu_ms_per_request"].get(g) else "" for g in groups]
-        print("| " + " | ".join(row) + " |")
+    print_markdown(["contender", "req/s", "p50 ms", "p99 ms", "errors"] + [f"{g} ms cpu/req" for g in groups],
+                   [speed_cells(name, r) + [f"{r['cpu_ms_per_request'][g]:.3f}" if r["cpu_ms_per_request"].get(g) else ""
+                                            for g in groups]
+                    for name, r in figures["rounds"].items()])
     print()
     for name, value in figures["ratios"].items():
         print(f"- {name}: {value}")

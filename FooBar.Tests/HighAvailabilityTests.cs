@@ -58,7 +58,7 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
     }
 
     [Fact]
-    public async Task A_front_door_killed_under_load_loses_no_page_view_a_resent_get_cannot_fix_and_new_connections_are_answered_within_a_second()
+    public async Task A_front_door_killed_under_load_loses_no_page_view_a_resent_get_cannot_fix_and_new_connections_wait_for_one_resent_SYN_at_most()
     {
         await BothDoorsRunningAsync();
         var container = ((NginxFrontDoorResource)stack.App.Resource("nginx-2")).ContainerName;
@@ -71,7 +71,9 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
         var killedAt = Stopwatch.StartNew();
         await DockerEngine.KillContainerAsync(container);
 
-        // New connections from the moment of the kill: each must be answered, and within a second.
+        // New connections from the moment of the kill: each must be answered. A SYN the kernel hands to the listener as
+        // the kill closes it is dropped and sent again after the initial retransmission timeout (1 s); a connection left
+        // on a dead listener would wait 1 + 2 + 4 s, or fail.
         using var probe = stack.CreateSiteClient();
         probe.DefaultRequestHeaders.ConnectionClose = true;
         probe.Timeout = TimeSpan.FromSeconds(5);
@@ -101,7 +103,7 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
         Assert.NotEqual(killedContainer, newContainer);
         SteadyLoad.Report(requests, output.WriteLine);
         Assert.True(probes >= 10, $"only {probes} new connections were tried");
-        Assert.True(slowest < TimeSpan.FromSeconds(1), $"a new connection took {slowest.TotalMilliseconds:0} ms to be answered");
+        Assert.True(slowest < TimeSpan.FromSeconds(2), $"a new connection took {slowest.TotalMilliseconds:0} ms to be answered");
         // A GET whose connection the kill reset is sent again on a new one, as browsers do: none fails.
         load.AssertAtLeast(gets: 50, posts: 5);
         var gets = requests.Where(r => r.Method == "GET").ToList();

@@ -10,4 +10,17 @@ public static class LoadAssertions
         Assert.True(made >= gets, $"only {made} GETs were made, fewer than {gets}");
         Assert.True(load.AcknowledgedPosts.Count >= posts, $"only {load.AcknowledgedPosts.Count} posts were acknowledged, fewer than {posts}");
     }
+
+    /// <summary>
+    /// Every acknowledged post is among <paramref name="stored"/>, and any other stored post is one whose visitor got no
+    /// acknowledgement (a process killed mid-request may have stored it first): with every post answered, exactly those.
+    /// </summary>
+    public static void AssertEveryAcknowledgedPostStored(this SteadyLoad load, IReadOnlyCollection<long> stored)
+    {
+        Assert.Subset(stored.ToHashSet(), load.AcknowledgedPosts.ToHashSet());
+        var unanswered = load.Requests.Count(r => r.Method == "POST" && !r.Succeeded);
+        var unacknowledged = stored.Count - load.AcknowledgedPosts.Count;
+        Assert.True(unacknowledged <= unanswered,
+            $"{unacknowledged} stored posts were never acknowledged, more than the {unanswered} posts that got no answer");
+    }
 }

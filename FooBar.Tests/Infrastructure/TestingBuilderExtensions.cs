@@ -1,4 +1,3 @@
-using System.Text.Json;
 using FooBar.Hosting.Containers;
 using Microsoft.Extensions.Logging;
 
@@ -24,7 +23,6 @@ public static class TestingBuilderExtensions
         }
         // Dispose returns only once DCP has removed the containers and networks it created.
         builder.Configuration["DcpPublisher:WaitForResourceCleanup"] = "true";
-        UseTheLaunchProfilesDashboardSettings();
         // Containers' stderr arrives as errors (MariaDB writes all it says there), which would bury the
         // test results; a stack that fails to start reports its resources' logs itself (StackFixture).
         builder.Services.AddLogging(logging => logging
@@ -35,22 +33,6 @@ public static class TestingBuilderExtensions
             // "Unhealthy" is expected while servers boot; a server that never gets healthy fails the wait.
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
         return builder;
-    }
-
-    /// <summary>
-    /// The dashboard runs with the launch profile's settings (its telemetry limits), as scripts/run.sh gives them: the
-    /// dashboard inherits its AppHost's environment, which here is the test process's.
-    /// </summary>
-    private static void UseTheLaunchProfilesDashboardSettings()
-    {
-        using var launchSettings = JsonDocument.Parse(File.ReadAllText(
-            Path.Combine(Repository.Root, "FooBar.AppHost", "Properties", "launchSettings.json")));
-        foreach (var setting in launchSettings.RootElement.GetProperty("profiles").GetProperty("http")
-                     .GetProperty("environmentVariables").EnumerateObject()
-                     .Where(s => s.Name.StartsWith("DASHBOARD__", StringComparison.Ordinal)))
-        {
-            Environment.SetEnvironmentVariable(setting.Name, setting.Value.GetString());
-        }
     }
 
     /// <summary>

@@ -38,7 +38,8 @@ internal sealed class RunFolder
 
     private const string Prefix = "foobar-";
 
-    // Once per process, before its first folder: foobar-<pid>-… of a process that no longer runs.
+    // Once per process, before its first folder: foobar-<pid>-… of a process that no longer runs (scripts/test.sh does the
+    // same after a test run, whose test host is killed before its exit handlers).
     private static readonly Lazy<bool> RemoveThoseOfEndedProcesses = new(() =>
     {
         foreach (var folder in Directory.EnumerateDirectories(System.IO.Path.GetTempPath(), $"{Prefix}*"))

@@ -43,12 +43,18 @@ var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.C
     .WithLivenessProbe("/alive")
     .WithProfile(profile)
     .WithDashboardLinks()
-    .PublishAsSwarmService((_, service) =>
+    .PublishAsSwarmService(context =>
     {
         // A swarm starts every service at once: web waits for MySQL to answer instead of crashing until it does.
-        service.Environment["Database__StartupWait"] = "00:02:00";
+        context.Service.Environment["Database__StartupWait"] = "00:02:00";
         // nginx learns of a stopping task from Swarm's DNS within a second or two: the task answers meanwhile.
-        service.Environment["Lifetime__DrainDelay"] = "00:00:03";
+        context.Service.Environment["Lifetime__DrainDelay"] = "00:00:03";
+        if (highAvailability.Enabled)
+        {
+            // Across nodes, an update spreads the tasks evenly again (a revived node gets its share back) only if each
+            // old task stops before its successor is placed; the others answer meanwhile.
+            context.ReplaceStopFirst();
+        }
     }));
 
 // nginx: the front door for www.foobar.com; serves static files itself and forwards the rest to web.

@@ -74,14 +74,16 @@ public sealed class SwarmHighAvailabilityPublishTests
     }
 
     [Fact]
-    public async Task Web_replicas_are_spread_over_the_nodes_and_start_before_an_old_one_stops()
+    public async Task Web_replicas_are_spread_over_the_nodes_and_an_update_stops_an_old_one_before_placing_its_successor()
     {
         var stack = await SwarmPublish.PublishAsync(HighAvailability);
 
         Assert.Equal("3", stack.Scalar("services", "web", "deploy", "replicas"));
         Assert.Equal("node.labels.foobar.node", ((YamlMappingNode)Assert.Single(stack.Sequence("services", "web", "deploy", "placement", "preferences")))["spread"].ToString());
         Assert.False(stack.Has("services", "web", "deploy", "placement", "constraints"));
-        Assert.Equal("start-first", stack.Scalar("services", "web", "deploy", "update_config", "order"));
+        // Stop-first, so that an update places each new task where the fewest run: a revived node gets its share back.
+        Assert.Equal("stop-first", stack.Scalar("services", "web", "deploy", "update_config", "order"));
+        Assert.Equal("stop-first", stack.Scalar("services", "web", "deploy", "rollback_config", "order"));
         Assert.Contains("server tasks.web:8080", stack.ConfigAt("nginx", "/etc/nginx/upstreams/web/servers.dns.conf"));
     }
 

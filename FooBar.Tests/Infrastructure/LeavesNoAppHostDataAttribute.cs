@@ -44,9 +44,11 @@ public sealed class LeavesNoAppHostDataAttribute : BeforeAfterTestAttribute
         var names = (await volumes).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(name => name.StartsWith(VolumePrefix, StringComparison.Ordinal))
             .Select(name => $"volume {name}");
+        // A Swarm stack's copy of the volume is named <stack>_foobar.apphost-…: a slow test's, which may run meanwhile.
         var onThem = (await containers).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(line => line.Contains(VolumePrefix, StringComparison.Ordinal))
-            .Select(line => $"container {line.Split(' ')[0]}");
+            .Select(line => line.Split(' ', 2))
+            .Where(fields => fields.Length == 2 && fields[1].Split(',').Any(mount => mount.StartsWith(VolumePrefix, StringComparison.Ordinal)))
+            .Select(fields => $"container {fields[0]}");
         return names.Concat(onThem).ToHashSet();
     }).GetAwaiter().GetResult();
 }

@@ -66,6 +66,12 @@ public sealed class SwarmServiceContext
     }
 
     /// <summary>
+    /// Replaces the service's tasks by stopping an old one before its successor is placed: the scheduler then counts
+    /// only the tasks that stay, and puts the new one where the fewest run.
+    /// </summary>
+    public void ReplaceStopFirst() => SwarmStackWriter.UpdateOrder(Service, "stop-first");
+
+    /// <summary>
     /// Gives the service a config file at <paramref name="target"/> in its containers, named after
     /// <paramref name="name"/> and its content's hash (a config cannot change once made: a new content is a new config).
     /// The host folder the resource bind-mounts at <paramref name="target"/>'s folder is then left out of its image.

@@ -17,6 +17,9 @@ for controller in /sys/fs/cgroup/*/; do
   mount -o remount,bind,rw "$controller"
 done
 
+# A node revived after a kill (its power cut) finds its engine's pid files, which would stop the engine from starting.
+rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
+
 # 127.0.0.0/8 is an insecure (plain HTTP) registry for every engine by default, so no engine needs configuring.
 socat TCP-LISTEN:5000,bind=127.0.0.1,fork,reuseaddr "TCP:$registry" &
 

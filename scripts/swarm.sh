@@ -51,9 +51,16 @@ out="$repo/out/swarm/$stack"
 # A stack that up deployed with --ha has a floating address: the other commands find it by its service.
 if [ "$command" != up ] && docker service inspect "${stack}_floating-address" >/dev/null 2>&1; then ha=1; fi
 # ...and the ports it publishes, rather than up's defaults (the container ports are the model's: nginx 80 and 443, DNS 53).
-published() { docker service inspect -f "{{range .Spec.EndpointSpec.Ports}}{{if eq .TargetPort $2}}{{.PublishedPort}} {{end}}{{end}}" "${stack}_$1" 2>/dev/null | awk '{ print $1 }'; }
+# published SERVICE TARGET DEFAULT: the port SERVICE publishes for its container port TARGET, or DEFAULT.
+published() {
+  local found
+  found=$(docker service inspect -f "{{range .Spec.EndpointSpec.Ports}}{{if eq .TargetPort $2}}{{.PublishedPort}} {{end}}{{end}}" \
+    "${stack}_$1" 2>/dev/null | awk '{ print $1 }') || true
+  echo "${found:-$3}"
+}
 if [ "$command" != up ] && docker service inspect "${stack}_nginx" >/dev/null 2>&1; then
-  port=$(published nginx 80) https_port=$(published nginx 443) dns_port=$(published dns 53) dashboard_port=$(published dashboard 18888)
+  port=$(published nginx 80 "$port") https_port=$(published nginx 443 "$https_port")
+  dns_port=$(published dns 53 "$dns_port") dashboard_port=$(published dashboard 18888 "$dashboard_port")
 fi
 # The node label that says this script made the swarm, so `down` leaves only a swarm it made.
 made_label=foobar.swarm-made-by-script

@@ -56,7 +56,7 @@ local queue
 local sender
 local exporting = false
 local pending = {} -- [kind] = true while a timer of that kind ("now", "later", "retry") is set
-local unlogged = {} -- the latest export warnings not logged yet: [true] a drop's, [false] a retry's
+local unlogged = {} -- the latest export warnings not logged yet, by kind: drop, retry
 local warning_logged_at = -math.huge
 
 -- Internal redirects (try_files to @web, error_page) clear ngx.ctx and run server rewrite again; the
@@ -259,15 +259,15 @@ local function warn(message, dropped, stopping)
     ngx.log(ngx.WARN, message)
     warning_logged_at = now
   else
-    unlogged[dropped] = message
+    unlogged[dropped and "drop" or "retry"] = message
   end
 end
 
 local function log_unlogged_warnings()
-  for _, dropped in ipairs({ true, false }) do
-    if unlogged[dropped] then
-      ngx.log(ngx.WARN, unlogged[dropped])
-      unlogged[dropped] = nil
+  for _, kind in ipairs({ "drop", "retry" }) do
+    if unlogged[kind] then
+      ngx.log(ngx.WARN, unlogged[kind])
+      unlogged[kind] = nil
       warning_logged_at = ngx.now()
     end
   end

@@ -22,8 +22,7 @@ end
 
 -- A Retry-After header's value in seconds (the delay form only; a date is ignored), or nil.
 function M.retry_after_seconds(value)
-  local seconds = tonumber(value and value:match("^%s*(%d+)%s*$"))
-  return seconds
+  return tonumber(value and value:match("^%s*(%d+)%s*$"))
 end
 
 -- After attempt number `attempts` of a batch failed, `elapsed` seconds after its first failure: the

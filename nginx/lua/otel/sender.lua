@@ -35,7 +35,7 @@ function Sender:attempt(batch, final)
   end
   self.queue:record_export_failed(batch.span_count)
   self.warn(string.format("otel: %d span(s) dropped after %d attempt(s), %s: %s",
-    batch.span_count, batch.attempts, final and "the worker is stopping" or reason, err), true, final)
+    batch.span_count, batch.attempts, reason or "the worker is stopping", err), true, final)
   return true
 end
 

@@ -115,6 +115,13 @@ return {
     assert_that.equal("otel: 2 span(s) dropped after 1 attempt(s), the worker is stopping: connect: connection refused", last.message)
     assert_that.equal(true, last.final)
   end },
+  { "a stopping worker drops a batch the collector refuses for good with that reason", function()
+    local s = setup(10, 2, { BAD_REQUEST })
+    s.sender:send(2, true, true)
+    assert_that.equal("otel: 2 span(s) dropped after 1 attempt(s), not retryable: the collector answered HTTP 400",
+      s.warnings[1].message)
+    assert_that.equal(2, s.queue.dropped_export_failed)
+  end },
   { "a stopping worker's last attempt that succeeds counts as exported", function()
     local s = setup(10, 2, { UNAVAILABLE })
     s.sender:send(2, true)

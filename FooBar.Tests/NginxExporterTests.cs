@@ -5,7 +5,8 @@ namespace FooBar.Tests;
 
 /// <summary>
 /// nginx's trace exporter (nginx/lua/otel/): traceparent parsing, head sampling, the bounded queue and its
-/// drop counters, the OTEL_* settings and span building, checked by its LuaJIT unit tests, with no nginx and no Docker.
+/// drop counters, retrying a failed batch, the OTEL_* settings and span building, checked by its LuaJIT unit tests,
+/// with no nginx and no Docker.
 /// </summary>
 [Trait(Speed.Name, Speed.Fast), LeavesNoAppHostData]
 public sealed class NginxExporterTests

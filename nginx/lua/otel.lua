@@ -10,11 +10,16 @@
 -- older than STALE_CONTEXT_SECONDS), and the queue holds at most OTEL_BSP_MAX_QUEUE_SIZE encoded spans.
 -- Every REPORT_INTERVAL seconds, when a count changed, each worker logs one line of cumulative counts of
 -- spans exported and dropped, in the fixed format Queue.REPORT_FORMAT (otel/queue.lua) documents.
+-- A batch the collector failed to take transiently is kept (one at most) and sent again with backoff
+-- (otel/sender.lua, otel/retry.lua). Failures are warnings: the first at once, then, when more came,
+-- the latest drop and the latest retry with each report; a stopping worker logs them at once.
 local ffi = require "ffi"
 local cjson = require "cjson.safe"
 local trace_context = require "otel.context"
 local config = require "otel.config"
 local Queue = require "otel.queue"
+local retry = require "otel.retry"
+local Sender = require "otel.sender"
 local span = require "otel.span"
 
 ffi.cdef [[
@@ -46,10 +51,13 @@ local KEEPALIVE_IDLE_MS, KEEPALIVE_POOL_SIZE = 60000, 2
 local M = {}
 
 local sampler = trace_context.sampler() -- until init_worker() reads the environment
-local exporter -- settings from otel/config.lua plus address, body_prefix; nil when nothing is exported
+local exporter -- settings from otel/config.lua plus address; nil when nothing is exported
 local queue
-local exporting, export_now_pending, export_later_pending = false, false, false
-local last_export_error
+local sender
+local exporting = false
+local pending = {} -- [kind] = true while a timer of that kind ("now", "later", "retry") is set
+local unlogged = {} -- the latest export warnings not logged yet, by kind: drop, retry
+local warning_logged_at = -math.huge
 
 -- Internal redirects (try_files to @web, error_page) clear ngx.ctx and run server rewrite again; the
 -- request id does not change, so a request's context is kept here until its log phase.
@@ -125,7 +133,7 @@ local function resolve(host)
 end
 
 -- Reads one HTTP/1.1 response to its end, so the connection can carry the next request.
--- Returns the status and whether the collector closes the connection, or nil and an error.
+-- Returns the status, whether the collector closes the connection and its Retry-After seconds, or nil and an error.
 local function read_response(sock)
   local line, err = sock:receive("*l")
   if not line then
@@ -135,7 +143,7 @@ local function read_response(sock)
   if not status then
     return nil, "not an HTTP response: " .. line:sub(1, 40)
   end
-  local length, chunked, close = nil, false, line:find("^HTTP/1%.0") ~= nil
+  local length, chunked, close, retry_after = nil, false, line:find("^HTTP/1%.0") ~= nil, nil
   while true do
     line, err = sock:receive("*l")
     if not line then
@@ -152,6 +160,8 @@ local function read_response(sock)
       chunked = value:find("chunked", 1, true) ~= nil
     elseif name == "connection" then
       close = value == "close" or (close and value ~= "keep-alive")
+    elseif name == "retry-after" then
+      retry_after = retry.retry_after_seconds(value)
     end
   end
   if chunked then
@@ -184,10 +194,11 @@ local function read_response(sock)
   else
     close = true -- a body that ends when the connection does: not worth reading
   end
-  return status, close
+  return status, close, retry_after
 end
 
--- One POST on a pooled connection: ok, or nil, an error and whether the connection had been reused.
+-- One POST on a pooled connection: ok, or nil, an error, whether the connection had been reused, and the
+-- collector's HTTP status and Retry-After seconds when it answered.
 local function post_once(body)
   exporter.address = exporter.address or resolve(exporter.host)
   if not exporter.address then
@@ -214,7 +225,7 @@ local function post_once(body)
     sock:close()
     return nil, "send: " .. err, reused
   end
-  local status, close_or_err = read_response(sock)
+  local status, close_or_err, retry_after = read_response(sock)
   if not status then
     sock:close()
     return nil, close_or_err, reused
@@ -225,72 +236,89 @@ local function post_once(body)
     sock:setkeepalive(KEEPALIVE_IDLE_MS, KEEPALIVE_POOL_SIZE)
   end
   if status < 200 or status > 299 then
-    return nil, "the collector answered HTTP " .. status
+    return nil, "the collector answered HTTP " .. status, false, status, retry_after
   end
   return true
 end
 
 local function post(body)
-  local ok, err, reused = post_once(body)
+  local ok, err, reused, status, retry_after = post_once(body)
   -- A kept-alive connection the collector had already closed: once more, on a new connection.
   if not ok and reused and (err:find("closed", 1, true) or err:find("reset", 1, true)) then
-    ok, err = post_once(body)
+    local _
+    ok, err, _, status, retry_after = post_once(body)
   end
-  return ok, err
+  return ok, err, status, retry_after
 end
 
--- Sends full batches; and the rest too when `everything` (the delay is up, or the worker is stopping).
-local function export_queued(everything)
-  -- Only what is queued now is due; spans queued during the posts wait for a full batch or their delay.
-  local due = everything and queue.count or 0
-  while queue.count >= exporter.batch_size or due > 0 do
-    local batch = queue:take(exporter.batch_size)
-    due = due - #batch
-    local ok, err = post(exporter.body_prefix .. table.concat(batch, ",") .. "]}]}]}")
-    if ok then
-      queue:record_exported(#batch)
-    else
-      queue:record_export_failed(#batch)
-      last_export_error = err
+-- An export failure: logged at once if none was in the last REPORT_INTERVAL, else the latest drop and
+-- the latest retry wait for the report; a stopping worker logs at once, as its report may have run.
+local function warn(message, dropped, stopping)
+  local now = ngx.now()
+  if stopping or now - warning_logged_at >= REPORT_INTERVAL then
+    ngx.log(ngx.WARN, message)
+    warning_logged_at = now
+  else
+    unlogged[dropped and "drop" or "retry"] = message
+  end
+end
+
+local function log_unlogged_warnings()
+  for _, kind in ipairs({ "drop", "retry" }) do
+    if unlogged[kind] then
+      ngx.log(ngx.WARN, unlogged[kind])
+      unlogged[kind] = nil
+      warning_logged_at = ngx.now()
     end
   end
+end
+
+local function clock()
+  ngx.update_time() -- the posts took time
+  return ngx.now()
 end
 
 local schedule_export
 
 -- One export runs at a time per worker; a timer that finds one running leaves the queue to it.
-local function export(premature, now)
-  if now then
-    export_now_pending = false
-  else
-    export_later_pending = false
-  end
+local function export(premature, kind)
+  pending[kind] = nil
   if exporting then
     return
   end
   exporting = true
-  local ok, err = pcall(export_queued, premature or not now)
+  -- A full batch's timer sends full batches; the others all that is queued (see Sender:send).
+  local ok, err = pcall(sender.send, sender, exporter.batch_size, premature or kind ~= "now", premature)
   exporting = false
   if not ok then
     ngx.log(ngx.ERR, "otel: export failed: ", err)
   end
-  if queue.count > 0 and not premature then
+  if (queue.count > 0 or sender.held) and not premature then
     schedule_export()
   end
 end
 
--- A full batch leaves at once; a partial one after the delay. Never blocks the request.
+-- A held batch is retried when due, and nothing leaves before it; otherwise a full batch leaves at
+-- once, a partial one after the delay. Never blocks the request.
 schedule_export = function()
   if exporting then
     return -- the running export takes what is queued
   end
-  local now = queue.count >= exporter.batch_size
-  if (now and export_now_pending) or (not now and export_later_pending) then
+  local kind, delay
+  local retry_in = sender:retry_in()
+  if retry_in then
+    kind, delay = "retry", retry_in
+  elseif queue.count >= exporter.batch_size then
+    kind, delay = "now", 0
+  else
+    kind, delay = "later", exporter.delay
+  end
+  if pending[kind] then
     return
   end
-  local ok, err = ngx.timer.at(now and 0 or exporter.delay, export, now)
+  local ok, err = ngx.timer.at(delay, export, kind)
   if ok then
-    if now then export_now_pending = true else export_later_pending = true end
+    pending[kind] = true
   elseif err ~= "process exiting" then
     ngx.log(ngx.WARN, "otel: cannot schedule export: ", err)
   end
@@ -339,18 +367,18 @@ local function report(premature)
     end
     if not exporting then
       exporting = true
-      pcall(export_queued, true)
+      local ok, err = pcall(sender.send, sender, exporter.batch_size, true, true)
       exporting = false
+      if not ok then
+        ngx.log(ngx.ERR, "otel: export failed: ", err)
+      end
     end
   end
   local line, new_drops = queue:report(ngx.worker.pid())
   if line then
     ngx.log(new_drops and ngx.WARN or ngx.NOTICE, line)
   end
-  if last_export_error then
-    ngx.log(ngx.WARN, "otel: last export error: ", last_export_error)
-    last_export_error = nil
-  end
+  log_unlogged_warnings()
 end
 
 -- Reads the standard OTEL_* variables once per worker (nginx.conf passes them through with `env`).
@@ -363,8 +391,18 @@ function M.init_worker()
   exporter = settings.exporter
   if exporter then
     queue = Queue.new(exporter.max_queue_size)
-    exporter.body_prefix = '{"resourceSpans":[{"resource":' .. cjson.encode(exporter.resource)
+    local body_prefix = '{"resourceSpans":[{"resource":' .. cjson.encode(exporter.resource)
       .. ',"scopeSpans":[{"scope":{"name":"FooBar.Nginx"},"spans":['
+    -- Workers failing together then retry at different moments (the jitter in otel/retry.lua).
+    math.randomseed(ngx.worker.pid() + ngx.now() * 1000)
+    sender = Sender.new({
+      queue = queue,
+      encode = function(spans) return body_prefix .. table.concat(spans, ",") .. "]}]}]}" end,
+      post = post,
+      now = clock,
+      random = math.random,
+      warn = warn,
+    })
     exporter.address = resolve(exporter.host) -- again at the first export if the name is not known yet
   end
   local ok, err = ngx.timer.every(REPORT_INTERVAL, report)

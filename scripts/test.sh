@@ -3,23 +3,36 @@
 #   scripts/test.sh           every test (the default)
 #   scripts/test.sh --fast    only the Docker-free tests (trait Speed=Fast: model, publisher, Lua exporter), in seconds
 #                             and without setup; the Lua exporter's test needs luajit (setup.sh --tests installs it)
-# Extra arguments go to `dotnet test` (e.g. --filter, or --no-build). Ends with the line "N passed, N failed".
+# Extra arguments go to `dotnet test` (e.g. --filter, which --fast narrows, or --no-build). Ends with "N passed, N failed".
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-selection=()
+fast=
 if [ "${1:-}" = --fast ]; then
+  fast=1
   shift
-  selection=(--filter "Speed=Fast")
+fi
+# dotnet test takes one --filter: --fast's and the caller's are joined.
+filter= arguments=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --filter) filter=$2; shift 2 ;;
+    *) arguments+=("$1"); shift ;;
+  esac
+done
+if [ -n "$fast" ]; then
+  filter="Speed=Fast${filter:+&($filter)}"
 else
   "$repo/scripts/setup.sh" --tests
 fi
+selection=()
+[ -z "$filter" ] || selection=(--filter "$filter")
 source "$repo/scripts/environment.sh"
 
 results=$(mktemp -d)
 status=0
 dotnet test "$repo/FooBar.sln" --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
-  --results-directory "$results" "${selection[@]}" "$@" || status=$?
+  --results-directory "$results" "${selection[@]}" "${arguments[@]}" || status=$?
 # Build servers would outlive the run otherwise.
 dotnet build-server shutdown >/dev/null 2>&1 || true
 # The test host is killed once its tests end, before it removes its run folders (RunFolder: foobar-<pid>-…).

@@ -29,7 +29,9 @@ selection=()
 [ -z "$filter" ] || selection=(--filter "$filter")
 source "$repo/scripts/environment.sh"
 
-results=$(mktemp -d)
+# The last run's results (results.trx), in the working tree's ignored TestResults/ rather than a new /tmp folder each run.
+results="$repo/TestResults/test"
+rm -rf "$results"
 status=0
 dotnet test "$repo/FooBar.sln" --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
   --results-directory "$results" "${selection[@]}" "${arguments[@]}" || status=$?

@@ -189,18 +189,22 @@ services() { docker service ls --filter "label=com.docker.stack.namespace=$stack
 
 # Every service has all its tasks running (a task with a health check runs once healthy) and the site answers.
 wait_healthy() {
-  local started=$SECONDS pending
+  local started=$SECONDS pending answer
   while true; do
     pending=$(services | awk '{ split($2, r, "/"); if (r[1] != r[2] || r[2] == 0) print $1 " " $2 }' | sed "s/^${stack}_//" | paste -sd ' ')
-    if [ -z "$pending" ] && curl -fsS -o /dev/null --max-time 5 --resolve "$(site_resolve)" "$(site_url)/"; then
-      log "healthy in $((SECONDS - started)) s"
-      return
+    if [ -z "$pending" ]; then
+      answer=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --resolve "$(site_resolve)" "$(site_url)/" || true)
+      if [ "$answer" = 200 ]; then
+        log "healthy in $((SECONDS - started)) s"
+        return
+      fi
+      pending="the site to answer 200 (it answered ${answer/#000/nothing})"
     fi
     if ((SECONDS - started > healthy_timeout)); then
       docker stack ps "$stack" --no-trunc --format '{{.Name}} {{.Node}} {{.CurrentState}} {{.Error}}' | head -20 >&2
-      fail "not healthy after $healthy_timeout s; waiting for: ${pending:-the site to answer}"
+      fail "not healthy after $healthy_timeout s; waiting for: $pending"
     fi
-    if (((SECONDS - started) % 15 == 0)); then log "  waiting for: ${pending:-the site to answer}"; fi
+    if (((SECONDS - started) % 15 == 0)); then log "  waiting for: $pending"; fi
     sleep 1
   done
 }

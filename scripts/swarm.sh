@@ -189,11 +189,12 @@ services() { docker service ls --filter "label=com.docker.stack.namespace=$stack
 
 # Every service has all its tasks running (a task with a health check runs once healthy) and the site answers.
 wait_healthy() {
-  local started=$SECONDS pending answer
+  local started=$SECONDS pending answer resolve
+  resolve=$(site_resolve)
   while true; do
     pending=$(services | awk '{ split($2, r, "/"); if (r[1] != r[2] || r[2] == 0) print $1 " " $2 }' | sed "s/^${stack}_//" | paste -sd ' ')
     if [ -z "$pending" ]; then
-      answer=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --resolve "$(site_resolve)" "$(site_url)/" || true)
+      answer=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --resolve "$resolve" "$(site_url)/" || true)
       if [ "$answer" = 200 ]; then
         log "healthy in $((SECONDS - started)) s"
         return
@@ -210,8 +211,9 @@ wait_healthy() {
 }
 
 print_urls() {
-  local dashboard token
-  log "site: $(site_url)/ at $(site_addresses | cut -d, -f1) (http://$(site_addresses | cut -d, -f1):$port redirects there)"
+  local dashboard token address
+  address=$(site_addresses | cut -d, -f1)
+  log "site: $(site_url)/ at $address (http://$address:$port redirects there)"
   log "dns: dig @127.0.0.1 -p $dns_port www.foobar.com"
   dashboard=$(docker ps -q --filter "label=com.docker.swarm.service.name=${stack}_dashboard" | head -n 1)
   if [ -n "$dashboard" ] && token=$(docker exec "$dashboard" cat /run/secrets/dashboard-key 2>/dev/null); then

@@ -62,7 +62,7 @@ public sealed class SwarmServiceContext
     public void PlaceOnNode(int number)
     {
         Service.Deploy.Placement = new SwarmPlacement { Constraints = { $"node.labels.{SwarmEnvironmentResource.NodeLabel} == {number.ToString(System.Globalization.CultureInfo.InvariantCulture)}" } };
-        SwarmStackWriter.UpdateOrder(Service, "stop-first");
+        ReplaceStopFirst();
     }
 
     /// <summary>

@@ -1,8 +1,8 @@
 using Aspire.Hosting.ApplicationModel;
 using FooBar.Hosting.Adminer;
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 
-namespace Aspire.Hosting;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// A database admin page for MySQL, as Aspire's MySQL integration offers phpMyAdmin (<c>WithPhpMyAdmin</c>). The

@@ -1,4 +1,4 @@
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// Adminer, a database admin page, in a container beside a MySQL server or cluster: it reaches each server over the

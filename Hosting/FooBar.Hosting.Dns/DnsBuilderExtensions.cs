@@ -3,13 +3,12 @@ using System.Net.Sockets;
 using Aspire.Hosting.ApplicationModel;
 using DnsClient;
 using DnsClient.Protocol;
-using FooBar.Hosting.Containers;
+using FooBar.Hosting.Processes;
 using FooBar.Hosting.Dns;
-using FooBar.Hosting.Programs;
 using FooBar.Hosting.Swarm;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Aspire.Hosting;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// An authoritative DNS server for one zone, whose file the AppHost writes from the model. The container follows

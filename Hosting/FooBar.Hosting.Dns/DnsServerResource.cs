@@ -1,4 +1,4 @@
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// An authoritative DNS server in a container, answering for one zone (<see cref="Zone"/>) and nothing else, over UDP

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// A DNS zone written by the AppHost from the model: SOA and NS, the apex's A records (the address of every resource

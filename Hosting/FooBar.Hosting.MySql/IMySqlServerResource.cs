@@ -1,4 +1,4 @@
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// What MySQL databases live on: one server (<see cref="MySqlServerResource"/>) or a cluster of nodes that each hold

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
 
-namespace Aspire.Hosting;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// MySQL hosting in the shape of the official Aspire.Hosting.MySql API, which the package registry here

@@ -1,14 +1,14 @@
 using System.Net;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Eventing;
-using FooBar.Hosting.Containers;
+using FooBar.Hosting.Processes;
 using FooBar.Hosting.MySql;
 using FooBar.Hosting.Swarm;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Aspire.Hosting;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// A MySQL-compatible cluster: MariaDB Galera nodes of the image built from images/mysql-compatible, each its own

@@ -1,4 +1,4 @@
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace FooBar.Hosting.MySql;

@@ -1,4 +1,4 @@
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// One node of a <see cref="MySqlClusterResource"/>: a container of the MySQL-compatible image in Galera mode, published

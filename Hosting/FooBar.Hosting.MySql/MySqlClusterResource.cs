@@ -1,6 +1,6 @@
 using MySqlConnector;
 
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// A MariaDB Galera cluster of the MySQL-compatible image (images/mysql-compatible, galera-node.sh): the owner of its

@@ -1,4 +1,4 @@
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// A database on a <see cref="MySqlServerResource"/> or a <see cref="MySqlClusterResource"/>, which creates it, and the owner of the logins that have rights on

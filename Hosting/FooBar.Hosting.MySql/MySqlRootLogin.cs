@@ -4,7 +4,7 @@ using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 using MySqlConnector;
 
 namespace FooBar.Hosting.MySql;

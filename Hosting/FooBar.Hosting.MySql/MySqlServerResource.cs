@@ -1,6 +1,6 @@
 using MySqlConnector;
 
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// A MySQL server in a container, and the owner of its databases (<see cref="MySqlDatabaseResource"/>), which own

@@ -1,4 +1,4 @@
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// A login on a <see cref="MySqlServerResource"/> with rights on one database only, from this host only; referencing it

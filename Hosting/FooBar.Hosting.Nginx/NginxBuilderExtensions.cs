@@ -1,9 +1,9 @@
 using Aspire.Hosting.ApplicationModel;
 using FooBar.Hosting.Nginx;
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 using FooBar.Hosting.Swarm;
 
-namespace Aspire.Hosting;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// nginx hosting that follows the official nginx image's contract: site configuration comes from

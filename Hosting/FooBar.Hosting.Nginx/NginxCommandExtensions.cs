@@ -1,11 +1,10 @@
 using Aspire.Hosting.ApplicationModel;
-using FooBar.Hosting.Containers;
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
-namespace Aspire.Hosting;
+namespace FooBar.Hosting;
 
 /// <summary>The dashboard's commands for nginx: reload its configuration; restart its upstream's servers one at a time.</summary>
 public static class NginxCommandExtensions

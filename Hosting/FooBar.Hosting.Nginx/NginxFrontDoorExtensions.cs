@@ -1,11 +1,10 @@
 using Aspire.Hosting.ApplicationModel;
-using FooBar.Hosting.Containers;
+using FooBar.Hosting.Processes;
 using FooBar.Hosting.Nginx;
-using FooBar.Hosting.Programs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Aspire.Hosting;
+namespace FooBar.Hosting;
 
 /// <summary>High availability for nginx: several front doors on the site's one address, any of which may stop or crash.</summary>
 public static class NginxFrontDoorExtensions

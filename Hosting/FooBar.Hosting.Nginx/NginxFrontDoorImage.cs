@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Aspire.Hosting.ApplicationModel;
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 using Microsoft.Extensions.Logging;
 
 namespace FooBar.Hosting.Nginx;

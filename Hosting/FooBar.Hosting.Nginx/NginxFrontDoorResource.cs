@@ -1,4 +1,4 @@
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// One of the site's front doors in high availability (<c>RunAsFrontDoors</c>): FooBar's nginx image in the host's

@@ -1,4 +1,4 @@
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>An nginx web server in a container: the front door of the site.</summary>
 /// <param name="name">The resource's name.</param>

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// One of nginx's upstreams (an <c>upstream</c> block of its configuration): the application servers it balances

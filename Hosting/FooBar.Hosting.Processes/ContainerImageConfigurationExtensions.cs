@@ -1,6 +1,6 @@
 using Aspire.Hosting.ApplicationModel;
 
-namespace Aspire.Hosting;
+namespace FooBar.Hosting;
 
 /// <summary>Lets configuration replace a container resource's default image, with no change to the AppHost's code.</summary>
 public static class ContainerImageConfigurationExtensions

@@ -1,4 +1,4 @@
-namespace Aspire.Hosting;
+namespace FooBar.Hosting;
 
 /// <summary>Lets a resource link to the Aspire dashboard.</summary>
 public static class DashboardLinkExtensions

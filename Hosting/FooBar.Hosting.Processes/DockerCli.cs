@@ -1,4 +1,4 @@
-namespace FooBar.Hosting.Programs;
+namespace FooBar.Hosting.Processes;
 
 /// <summary>
 /// The one place FooBar runs the Docker CLI (the engine Aspire itself drives here, scripts/setup.sh), from the AppHost

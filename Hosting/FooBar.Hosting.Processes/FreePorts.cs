@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace FooBar.Hosting.Containers;
+namespace FooBar.Hosting.Processes;
 
 /// <summary>Ports to publish on that nothing here listens on yet.</summary>
 internal static class FreePorts

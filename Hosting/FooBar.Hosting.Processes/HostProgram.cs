@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace FooBar.Hosting.Programs;
+namespace FooBar.Hosting.Processes;
 
 /// <summary>What a program said: its exit code (-1 when it could not start or finish), and its output and errors together.</summary>
 internal sealed record ProgramResult(int ExitCode, string Output)

@@ -1,4 +1,4 @@
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// A resource's HTTP health check by endpoint and path, recorded by <c>WithHttpHealthProbe</c> beside Aspire's own check,

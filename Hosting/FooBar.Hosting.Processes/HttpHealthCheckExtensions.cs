@@ -1,4 +1,4 @@
-namespace Aspire.Hosting;
+namespace FooBar.Hosting;
 
 /// <summary>An HTTP health check that the AppHost runs here and a published container runs itself.</summary>
 public static class HttpHealthCheckExtensions

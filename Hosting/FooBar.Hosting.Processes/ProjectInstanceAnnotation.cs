@@ -1,4 +1,4 @@
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// Marks a project resource as one of the instances <c>AddProjectInstances</c> made, so that a publisher can deploy

@@ -1,6 +1,6 @@
 using Aspire.Hosting.ApplicationModel;
 
-namespace Aspire.Hosting;
+namespace FooBar.Hosting;
 
 /// <summary>Several instances of one project, each a resource of its own with its own health, logs and commands.</summary>
 public static class ProjectInstancesExtensions

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Aspire.Hosting;
+namespace FooBar.Hosting;
 
 /// <summary>Ends a project that is alive but no longer answers (a deadlock, a stopped process), as a liveness probe does.</summary>
 public static class ProjectLivenessExtensions

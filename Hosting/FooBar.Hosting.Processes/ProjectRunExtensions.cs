@@ -1,6 +1,6 @@
 using Aspire.Hosting.ApplicationModel;
 
-namespace Aspire.Hosting;
+namespace FooBar.Hosting;
 
 /// <summary>How a project resource runs: as its own built program, on its own port.</summary>
 public static class ProjectRunExtensions

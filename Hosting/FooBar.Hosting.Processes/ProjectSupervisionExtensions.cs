@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Aspire.Hosting;
+namespace FooBar.Hosting;
 
 /// <summary>Keeps a project (or any process the AppHost starts) running, as a service manager would: what exits on its own is started again.</summary>
 public static class ProjectSupervisionExtensions

@@ -1,4 +1,4 @@
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// Marks a resource that the AppHost restarts when it exits without anyone asking, and holds the back-off: the wait

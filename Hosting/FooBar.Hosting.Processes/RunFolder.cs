@@ -1,4 +1,4 @@
-namespace FooBar.Hosting.Programs;
+namespace FooBar.Hosting.Processes;
 
 /// <summary>
 /// A folder of this AppHost run's own on the host, for files a container reads through a bind mount (a project's

@@ -1,7 +1,7 @@
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace FooBar.Hosting.Containers;
+namespace FooBar.Hosting.Processes;
 
 /// <summary>What a command that acts inside a resource's container needs: whether it runs, and its container's name.</summary>
 internal static class RunningContainer

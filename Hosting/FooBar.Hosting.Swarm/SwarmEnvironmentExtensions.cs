@@ -2,7 +2,7 @@ using System.Reflection;
 using Aspire.Hosting.ApplicationModel;
 using FooBar.Hosting.Swarm;
 
-namespace Aspire.Hosting;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// A Docker Swarm stack generated from the AppHost's model, in the shape of Aspire's Docker Compose publisher

@@ -5,7 +5,7 @@ using Aspire.Hosting.Pipelines;
 using FooBar.Hosting.Swarm;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// A Docker Swarm stack as a place to run the application: on publish it writes the stack file (compose format with

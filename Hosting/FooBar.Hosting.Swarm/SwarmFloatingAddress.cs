@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// The site's one address in a swarm: keepalived on every node (VRRP) gives it to one node whose front door answers,

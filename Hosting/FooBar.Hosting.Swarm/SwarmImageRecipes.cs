@@ -1,6 +1,6 @@
 using System.Text;
 using Aspire.Hosting.ApplicationModel;
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 
 namespace FooBar.Hosting.Swarm;
 

@@ -1,6 +1,6 @@
 using FooBar.Hosting.Swarm;
 
-namespace Aspire.Hosting.ApplicationModel;
+namespace FooBar.Hosting;
 
 /// <summary>
 /// A resource's own part of the Swarm service generated for it, applied last, after everything the model says

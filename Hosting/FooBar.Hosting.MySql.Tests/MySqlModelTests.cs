@@ -1,19 +1,17 @@
 using FooBar.Hosting.MySql;
-using FooBar.Hosting.Nginx;
-using FooBar.Tests.Infrastructure;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 
-namespace FooBar.Tests;
+namespace FooBar.Hosting.MySql.Tests;
 
 /// <summary>
-/// FooBar's hosting code (FooBar.AppHost/Hosting) on a model built but never run, as Aspire's own AddMySqlTests do:
-/// images, endpoints, connection strings, who owns what, health checks and argument checks. No Docker engine, no
-/// containers: run them alone with <c>scripts/test.sh --filter "FullyQualifiedName~HostingModelTests"</c>.
+/// The MySQL integration on a model built but never run, as Aspire's own AddMySqlTests do: images, endpoints,
+/// connection strings, who owns what, health checks and argument checks. No Docker engine, no containers: run them
+/// alone with <c>scripts/test.sh --filter "FullyQualifiedName~MySqlModelTests"</c>.
 /// </summary>
-[Trait(Speed.Name, Speed.Fast), LeavesNoAppHostData]
-public sealed class HostingModelTests
+[Trait("Speed", "Fast")]
+public sealed class MySqlModelTests
 {
     // Names a connection string must carry intact: quotes, a semicolon, spaces, an equals sign, a brace.
     public static TheoryData<string> OddNames => ["my db", "semi;colon", "it's", "say \"hi\"", " padded ", "a=b", "brace{d}"];
@@ -254,22 +252,6 @@ public sealed class HostingModelTests
         Assert.Throws<ArgumentNullException>(() => new MySqlDatabaseResource("x", "x", null!));
     }
 
-    [Fact]
-    public void AddNginx_runs_the_official_image_published_on_loopback_with_no_proxy()
-    {
-        var builder = DistributedApplication.CreateBuilder();
-
-        var nginx = builder.AddNginx("nginx", port: 18080).WithConfigTemplates("/srv/templates").WithReloadCommand();
-
-        var image = Assert.Single(nginx.Resource.Annotations.OfType<ContainerImageAnnotation>());
-        Assert.Equal((NginxContainerImageTags.Registry, NginxContainerImageTags.Image, NginxContainerImageTags.Tag), (image.Registry, image.Image, image.Tag));
-        var endpoint = Assert.Single(nginx.Resource.Annotations.OfType<EndpointAnnotation>());
-        Assert.Equal(("http", 80, 18080, false), (endpoint.Name, endpoint.TargetPort, endpoint.Port, endpoint.IsProxied));
-        Assert.Single(nginx.Resource.Annotations.OfType<ContainerMountAnnotation>(),
-            m => m is { Source: "/srv/templates", Target: "/etc/nginx/templates", IsReadOnly: true });
-        Assert.Single(nginx.Resource.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == NginxCommandExtensions.ReloadCommandName);
-    }
-
     // A resource's environment as a run would give it, parameters resolved.
     private static async Task<Dictionary<string, string>> EnvironmentAsync(DistributedApplication app, IResource resource)
     {
@@ -277,43 +259,5 @@ public sealed class HostingModelTests
             new DistributedApplicationExecutionContextOptions(DistributedApplicationOperation.Run) { Services = app.Services });
         var configuration = await ExecutionConfigurationBuilder.Create(resource).WithEnvironmentVariablesConfig().BuildAsync(running);
         return configuration.EnvironmentVariables.ToDictionary();
-    }
-    // WithRestartOnCrash tells a person's stop from a crash by wrapping Aspire's own Stop, Restart and Rebuild commands
-    // (Aspire 13.6 has no public event for a command about to run): this fails if Aspire's command annotation gains a
-    // part the wrapper would not copy, or if the commands it wraps are no longer found by their names.
-    [Fact]
-    public async Task Restart_on_crash_wraps_Aspires_stopping_commands_keeping_every_part_but_the_action()
-    {
-        var builder = DistributedApplication.CreateBuilder();
-        var web = builder.AddProject<Projects.FooBar_Web>("web").WithRestartOnCrash();
-        var executed = new List<string>();
-        string[] stopping = [KnownResourceCommands.StopCommand, KnownResourceCommands.RestartCommand, KnownResourceCommands.RebuildCommand];
-        // As Aspire adds its lifecycle commands, just before the first start.
-        var originals = stopping.Append(KnownResourceCommands.StartCommand).Select(name => new ResourceCommandAnnotation(name, $"{name} shown",
-            _ => ResourceCommandState.Enabled, _ => { executed.Add(name); return Task.FromResult(CommandResults.Success()); },
-            "described", [], "sure?", "Icon", IconVariant.Filled, isHighlighted: true, ResourceCommandVisibility.UI, validateArguments: null)).ToList();
-        foreach (var command in originals)
-        {
-            web.Resource.Annotations.Add(command);
-        }
-
-        using var app = builder.Build();
-        await builder.Eventing.PublishAsync(new BeforeResourceStartedEvent(web.Resource, app.Services));
-
-        var commands = web.Resource.Annotations.OfType<ResourceCommandAnnotation>().ToList();
-        Assert.Equal(originals.Select(c => c.Name), commands.Select(c => c.Name));
-        var parts = typeof(ResourceCommandAnnotation).GetProperties().Where(p => p.Name != nameof(ResourceCommandAnnotation.ExecuteCommand)).ToList();
-        foreach (var (original, command) in originals.Zip(commands, (o, c) => (o, c)))
-        {
-            Assert.Equal(stopping.Contains(original.Name), !ReferenceEquals(original, command));
-            Assert.All(parts, part => Assert.Equal(part.GetValue(original), part.GetValue(command)));
-            var result = await command.ExecuteCommand(new ExecuteCommandContext
-            {
-                Services = app.Services, ResourceName = web.Resource.Name, CancellationToken = CancellationToken.None,
-                Logger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, Arguments = new([]),
-            });
-            Assert.True(result.Success);
-        }
-        Assert.Equal(originals.Select(c => c.Name), executed);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using MySqlConnector;
 
 namespace FooBar.AppHost;
 
@@ -13,16 +14,23 @@ internal sealed record WebInstances(int Count)
     // Each instance is a process of about 150 MB and its own port: a bound that catches a typo, not a design limit.
     private const int Most = 16;
 
-    // MySQL and MariaDB accept 151 connections by default (max_connections); the instances' pools share 140 of them,
-    // leaving room for root's and the tests' own. One instance keeps MySqlConnector's default pool of 100.
-    private const int SharedConnections = 140;
-    private const int DefaultPoolSize = 100;
+    /// <summary>
+    /// MySQL's connection limit, which the AppHost sets on the server (<c>WithMaxConnections</c>): MySQL's and MariaDB's
+    /// own default. The instances' pools share all but <see cref="ReservedConnections"/> of them.
+    /// </summary>
+    public const int DatabaseConnections = 151;
+
+    // Left for root's logins (the AppHost's, the admin page's) and the tests' own.
+    private const int ReservedConnections = 11;
+
+    // One instance keeps MySqlConnector's own default pool.
+    private static readonly int DefaultPoolSize = (int)new MySqlConnectionStringBuilder().MaximumPoolSize;
 
     /// <summary>
     /// The most connections each instance's pool may hold: its share, so that under a load spike requests wait for
     /// a pooled connection instead of MySQL refusing new ones ("Too many connections", a 503 for the visitor).
     /// </summary>
-    public int PoolSizeEach => Math.Min(DefaultPoolSize, SharedConnections / Count);
+    public int PoolSizeEach => Math.Min(DefaultPoolSize, (DatabaseConnections - ReservedConnections) / Count);
 
     public static WebInstances From(IConfiguration configuration, HighAvailability highAvailability)
     {

@@ -145,6 +145,17 @@ public sealed class SwarmPublishTests
     }
 
     [Fact]
+    public async Task The_database_server_keeps_the_connection_limit_the_web_pools_are_sized_from()
+    {
+        var stack = await SwarmPublish.PublishAsync(["--FooBar:WebInstances=3"]);
+
+        // A container's arguments follow its image's entrypoint, in the stack as in a run: the server's own option.
+        Assert.Equal(["--max-connections=151"], stack.Sequence("services", "mysql", "command").Select(t => t.ToString()));
+        // No other service has arguments in the model, so none replaces its image's command.
+        Assert.All(["dashboard", "dns", "nginx", "web"], service => Assert.False(stack.Service(service).Children.ContainsKey("command")));
+    }
+
+    [Fact]
     public async Task Health_checks_become_container_health_checks()
     {
         var stack = await SwarmPublish.PublishAsync(["--FooBar:WebInstances=3"]);

@@ -29,12 +29,18 @@ selection=()
 [ -z "$filter" ] || selection=(--filter "$filter")
 source "$repo/scripts/environment.sh"
 
-# The last run's results (one results_*.trx per test project), in the working tree's ignored TestResults/ rather than a new /tmp folder each run.
+# Each test project writes results.trx in its own TestResults/ (in one folder they would overwrite each other, as
+# several projects run at once); the last run's are gathered in the working tree's ignored TestResults/test/.
 results="$repo/TestResults/test"
-rm -rf "$results"
+project_results=("$repo"/FooBar.Tests/TestResults "$repo"/Hosting/*.Tests/TestResults)
+rm -rf "$results" "${project_results[@]}"
 status=0
-dotnet test "$repo/FooBar.sln" --logger "trx;LogFilePrefix=results" --logger "console;verbosity=normal" \
-  --results-directory "$results" "${selection[@]}" "${arguments[@]}" || status=$?
+dotnet test "$repo/FooBar.sln" --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
+  "${selection[@]}" "${arguments[@]}" || status=$?
+mkdir -p "$results"
+for folder in "${project_results[@]}"; do
+  [ ! -f "$folder/results.trx" ] || mv "$folder/results.trx" "$results/$(basename "$(dirname "$folder")").trx"
+done
 # Build servers would outlive the run otherwise.
 dotnet build-server shutdown >/dev/null 2>&1 || true
 # The test host is killed once its tests end, before it removes its run folders (RunFolder: foobar-<pid>-…).

@@ -30,12 +30,15 @@ public static class DataExtensions
             // Prepare() prepares on the server (MySqlConnector ignores it by default): the fortunes query is parsed once
             // per connection, not on every page.
             IgnorePrepare = false,
-            // Its share of MySQL's connection limit when several instances run (the AppHost sets it); 100 otherwise.
-            MaximumPoolSize = builder.Configuration.GetValue<uint?>("Database:MaxPoolSize") ?? 100,
             // Given several database nodes (Server=a,b,c), new connections go to the first that answers: every instance
             // writes to one node, so writes seldom meet in a Galera certification conflict (DatabaseRetry runs those again).
             LoadBalance = MySqlLoadBalance.FailOver,
         };
+        // Its share of MySQL's connection limit (the AppHost sets it); MySqlConnector's default otherwise.
+        if (builder.Configuration.GetValue<uint?>("Database:MaxPoolSize") is { } poolSize)
+        {
+            connection.MaximumPoolSize = poolSize;
+        }
         // In a swarm the password is not in the connection string but in a Docker secret's file, which
         // ConnectionStringPasswordFiles:<name> names. Trailing line ends are not part of it, as with the MySQL image's _FILE.
         if (builder.Configuration[$"ConnectionStringPasswordFiles:{connectionName}"] is { Length: > 0 } passwordFile)

@@ -252,6 +252,32 @@ public sealed class MySqlModelTests
         Assert.Throws<ArgumentNullException>(() => new MySqlDatabaseResource("x", "x", null!));
     }
 
+    [Fact]
+    public async Task The_connection_limit_reaches_the_server_and_every_cluster_node_as_a_server_option()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        builder.Configuration["ContainerImages:mysql"] = "foobar/mysql-compatible:mariadb-10.11";
+        var server = builder.AddMySql("single").WithMaxConnections(151);
+        var cluster = builder.AddMySqlCluster("cluster").WithMaxConnections(60);
+
+        using var app = builder.Build();
+        Assert.Equal(["--max-connections=151"], await ArgumentsAsync(app, server.Resource));
+        Assert.Equal(3, cluster.Resource.Nodes.Count);
+        foreach (var node in cluster.Resource.Nodes)
+        {
+            Assert.Equal(["--max-connections=60"], await ArgumentsAsync(app, node));
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => server.WithMaxConnections(0));
+    }
+
+    private static async Task<string[]> ArgumentsAsync(DistributedApplication app, IResource resource)
+    {
+        var running = new DistributedApplicationExecutionContext(
+            new DistributedApplicationExecutionContextOptions(DistributedApplicationOperation.Run) { Services = app.Services });
+        var configuration = await ExecutionConfigurationBuilder.Create(resource).WithArgumentsConfig().BuildAsync(running);
+        return [.. configuration.Arguments.Select(argument => argument.Value)];
+    }
+
     // A resource's environment as a run would give it, parameters resolved.
     private static async Task<Dictionary<string, string>> EnvironmentAsync(DistributedApplication app, IResource resource)
     {

@@ -82,6 +82,29 @@ public static class MySqlBuilderExtensions
     }
 
     /// <summary>
+    /// Sets the server's connection limit (<c>max_connections</c>), on a cluster every node's: the one number that the
+    /// clients' pools share, so that they can be sized from it instead of from a default assumed here.
+    /// </summary>
+    /// <typeparam name="T">A server or a cluster.</typeparam>
+    /// <param name="builder">The server's or cluster's resource builder.</param>
+    /// <param name="connections">The most connections the server accepts: at least one.</param>
+    /// <returns>The server's or cluster's resource builder.</returns>
+    public static IResourceBuilder<T> WithMaxConnections<T>(this IResourceBuilder<T> builder, int connections)
+        where T : IMySqlServerResource
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentOutOfRangeException.ThrowIfLessThan(connections, 1);
+        // The images' contract: options alone run the server with them (mysqld --max-connections=N).
+        var option = $"--max-connections={connections.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        IEnumerable<IResource> servers = builder.Resource is MySqlClusterResource cluster ? cluster.Nodes : [builder.Resource];
+        foreach (var server in servers.OfType<ContainerResource>())
+        {
+            builder.ApplicationBuilder.CreateResourceBuilder(server).WithArgs(option);
+        }
+        return builder;
+    }
+
+    /// <summary>
     /// A published stack has no AppHost to make the database and its login when the server is ready: the image makes
     /// one of each on its first start (the login from any address, with all rights on the database); on a cluster, the
     /// node that bootstraps it, for every node.

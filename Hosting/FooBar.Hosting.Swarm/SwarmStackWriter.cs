@@ -160,6 +160,7 @@ internal sealed class SwarmStackWriter
         }
 
         await _values.AddEnvironmentAsync(resource, service, _executionContext, cancellationToken);
+        await _values.AddArgumentsAsync(resource, service, _executionContext, cancellationToken);
         AddVolumes(resource, service);
         service.Healthcheck = Healthcheck(resource);
         PlaceAndUpdate(service);

@@ -57,6 +57,36 @@ internal sealed class SwarmValues(SwarmStackFile stack, List<string> notes)
     }
 
     /// <summary>
+    /// Sets the service's command from a container's arguments, which follow the image's entrypoint as they do in
+    /// <c>docker run</c>; an argument that holds a secret or means nothing outside this host is left out, with a note.
+    /// </summary>
+    public async Task AddArgumentsAsync(IResource resource, SwarmService service, DistributedApplicationExecutionContext executionContext,
+        CancellationToken cancellationToken)
+    {
+        if (resource is not ContainerResource)
+        {
+            return;
+        }
+        var configuration = await ExecutionConfigurationBuilder.Create(resource).WithArgumentsConfig()
+            .BuildAsync(executionContext, cancellationToken: cancellationToken);
+        var command = new List<string>();
+        foreach (var (_, value, _) in configuration.ArgumentsWithUnprocessed)
+        {
+            var secrets = new List<ParameterResource>();
+            if (Render(value, secrets) is not { } text || secrets.Count > 0)
+            {
+                notes.Add($"{SwarmStackWriter.ServiceName(resource)}: its arguments are left out: one has no form the stack can carry.");
+                return;
+            }
+            command.Add(text);
+        }
+        if (command.Count > 0)
+        {
+            service.Command = command;
+        }
+    }
+
+    /// <summary>
     /// Mounts the secret <paramref name="name"/> in the service and returns its file: an external secret, named after the
     /// stack in the swarm (two stacks never share one), mounted under its short name. The deploy makes it from
     /// <paramref name="sourceFile"/> on its machine, or with a random value.

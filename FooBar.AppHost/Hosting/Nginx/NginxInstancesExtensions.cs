@@ -92,22 +92,24 @@ public static class NginxInstancesExtensions
                 running = await Recipe(door).EnsureBuiltAsync(e.Services.GetRequiredService<ResourceLoggerService>().GetLogger(door), cancellationToken))
             // Killed or crashed, a door starts again (back-off 1 s, 2 s … 30 s); a person's Stop is respected.
             .WithRestartOnCrash();
-        configure(resource);
-
         var http = resource.GetEndpoint(NginxFrontDoorResource.HttpEndpointName);
-        if (!door.Shared)
+        if (door.Shared)
+        {
+            // The door's own address beside the shared one (reuseport): its probe asks this door, not whichever the kernel picks.
+            var own = resource
+                .WithAnnotation(new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "http",
+                    name: NginxFrontDoorResource.OwnEndpointName, port: port + number, isProxied: false))
+                .GetEndpoint(NginxFrontDoorResource.OwnEndpointName);
+            resource.WithEnvironment("NGINX_LISTEN", ReferenceExpression.Create(
+                $"127.0.0.1:{http.Property(EndpointProperty.Port)} reuseport, 127.0.0.1:{own.Property(EndpointProperty.Port)}"));
+        }
+        else
         {
             // The host's own address, on loopback only: the door is in the host's network.
-            return resource.WithEnvironment("NGINX_LISTEN", ReferenceExpression.Create($"127.0.0.1:{http.Property(EndpointProperty.Port)}"));
+            resource.WithEnvironment("NGINX_LISTEN", ReferenceExpression.Create($"127.0.0.1:{http.Property(EndpointProperty.Port)}"));
         }
-        // Added after the door's configuration, so that WithExternalHttpEndpoints leaves this address to the door's probe.
-        var own = resource
-            .WithAnnotation(new EndpointAnnotation(System.Net.Sockets.ProtocolType.Tcp, uriScheme: "http",
-                name: NginxFrontDoorResource.OwnEndpointName, port: port + number, isProxied: false))
-            .GetEndpoint(NginxFrontDoorResource.OwnEndpointName);
-        // The site's address shared (reuseport), and the door's own.
-        return resource.WithEnvironment("NGINX_LISTEN", ReferenceExpression.Create(
-            $"127.0.0.1:{http.Property(EndpointProperty.Port)} reuseport, 127.0.0.1:{own.Property(EndpointProperty.Port)}"));
+        configure(resource);
+        return resource;
     }
 
     private static FooBar.Hosting.Nginx.NginxFrontDoorImage Recipe(NginxFrontDoorResource door) => door.Image

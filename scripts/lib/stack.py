@@ -161,18 +161,22 @@ class Stack:
         return members
 
     def groups(self, table, extra_containers=None):
-        """pid -> group for the stack's processes: nginx, mysql, tunnel, dns (containers), web, dashboard, aspire (the
+        """pid -> group for the stack's processes: nginx (its doors' containers), mysql, tunnel, dns (containers), web, dashboard, aspire (the
         AppHost and DCP), docker-proxy; and, for `extra_containers` (name prefix -> group), containers of others."""
         members = self.members(table)
         found = containers()
         names = {cid: name for cid, (name, _) in found.items()}
-        ours = {cid for cid, (_, creator) in found.items() if creator in members}
+        # nginx's front doors: containers the stack's own nginx/front-door.sh starts (docker run --name foobar-<door>-<port>), not DCP.
+        doors = {table[pid][2][table[pid][2].index("--name") + 1] for pid in members
+                 if table[pid][2][:2] == ["docker", "run"] and "--name" in table[pid][2][:-1]}
+        ours = {cid for cid, (name, creator) in found.items() if creator in members or name in doors}
         groups = {}
         for pid, (_, _, cmdline, cgroup, *_rest) in table.items():
             cid = next((c for c in names if c in cgroup), None)
             extra = next((g for prefix, g in (extra_containers or {}).items() if cid and names[cid].startswith(prefix)), None)
             if cid and (cid in ours or extra):
-                groups[pid] = extra or next((g for g in ("nginx", "mysql", "tunnel", "dns") if names[cid].startswith(g)), names[cid])
+                groups[pid] = extra or ("nginx" if names[cid] in doors else
+                                        next((g for g in ("nginx", "mysql", "tunnel", "dns") if names[cid].startswith(g)), names[cid]))
             elif pid in members:
                 text = " ".join(cmdline)
                 if "Aspire.Dashboard" in text:

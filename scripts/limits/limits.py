@@ -56,8 +56,11 @@ def web_resources(instances):
 
 
 def door_container(door):
-    """A front door's container: foobar-<door>-<the site's port> (NginxFrontDoorResource.ContainerName)."""
-    return f"foobar-{door}-{SITE.rsplit(':', 1)[1].rstrip('/')}"
+    """A front door's running container: foobar-<door>-<the site's HTTP port> (NginxFrontDoorResource.ContainerName)."""
+    names = [name for name, _ in containers().values() if re.fullmatch(rf"foobar-{re.escape(door)}-[0-9]+", name)]
+    if len(names) != 1:
+        raise RuntimeError(f"{door} has {len(names)} containers running, not one: {names}")
+    return names[0]
 
 
 def container_id(name):
@@ -233,7 +236,7 @@ class Limits:
         log(f"  {which} reload-config, changed configuration")
         original = TEMPLATE.read_bytes()
         marker = f"# changed by scripts/limits.sh, run {run_id}"
-        targets = [(door, door_container(door)) for door in self.doors] or [("nginx", None)]
+        targets = [(door, door_container(door)) for door in self.doors or ["nginx"]]
 
         def steps():
             TEMPLATE.write_bytes(original + f"\n{marker}\n".encode())
@@ -245,7 +248,7 @@ class Limits:
             finally:
                 TEMPLATE.write_bytes(original)
             for resource, container in targets:
-                loaded = run("docker", "exec", container or self.stack.container("nginx"), "grep", "-c", marker, RENDERED,
+                loaded = run("docker", "exec", container, "grep", "-c", marker, RENDERED,
                              check=False).strip()
                 phase.notes.append(f"{resource}'s rendered configuration has the change: {'yes' if loaded == '1' else 'NO'}")
 

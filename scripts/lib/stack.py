@@ -75,6 +75,15 @@ def containers(all_states=False):
     return found
 
 
+def door_names(table, members):
+    """nginx's front doors -> their containers: those the stack's own nginx/front-door.sh starts (docker run --name
+    foobar-<door>-<the site's port>, NginxFrontDoorResource.ContainerName), not DCP."""
+    names = {table[pid][2][table[pid][2].index("--name") + 1] for pid in members
+             if table[pid][2][:1] and table[pid][2][0].rsplit("/", 1)[-1] == "docker" and table[pid][2][1:2] == ["run"]
+             and "--name" in table[pid][2][:-1]}
+    return {name.removeprefix("foobar-").rsplit("-", 1)[0]: name for name in names if name.startswith("foobar-")}
+
+
 def cpu_seconds_by_group(before, after):
     """CPU seconds each group used between two snapshots."""
     usage = {}
@@ -166,9 +175,7 @@ class Stack:
         members = self.members(table)
         found = containers()
         names = {cid: name for cid, (name, _) in found.items()}
-        # nginx's front doors: containers the stack's own nginx/front-door.sh starts (docker run --name foobar-<door>-<port>), not DCP.
-        doors = {table[pid][2][table[pid][2].index("--name") + 1] for pid in members
-                 if table[pid][2][:2] == ["docker", "run"] and "--name" in table[pid][2][:-1]}
+        doors = set(door_names(table, members).values())
         ours = {cid for cid, (name, creator) in found.items() if creator in members or name in doors}
         groups = {}
         for pid, (_, _, cmdline, cgroup, *_rest) in table.items():
@@ -188,6 +195,11 @@ class Stack:
             elif cmdline and cmdline[0].rsplit("/", 1)[-1] == "docker-proxy":
                 groups[pid] = "docker-proxy"
         return groups
+
+    def door_containers(self):
+        """nginx's front doors now running (nginx, or nginx-1 ...) -> their containers (foobar-<door>-<port>)."""
+        table = processes()
+        return door_names(table, self.members(table))
 
     def snapshot(self, extra_containers=None):
         """pid -> (group, cpu ticks, rss kB, pss kB) for the stack's processes."""

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Aspire.Hosting;
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 using FooBar.Tests.Infrastructure;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Xunit.Abstractions;

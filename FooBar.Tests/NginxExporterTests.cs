@@ -1,4 +1,4 @@
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 using FooBar.Tests.Infrastructure;
 
 namespace FooBar.Tests;

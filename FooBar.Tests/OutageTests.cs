@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 using FooBar.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -25,7 +25,7 @@ public sealed class TestSpeedTests
     {
         var fast = TestClasses.Where(type => Speeds(type) is [Speed.Fast]).ToList();
 
-        Assert.Contains(typeof(HostingModelTests), fast);
+        Assert.Contains(typeof(DnsModelTests), fast);
         // A collection or class fixture is a stack (or a swarm) started for the class: that needs Docker.
         Assert.All(fast, type => Assert.False(
             type.GetCustomAttributes<CollectionAttribute>().Any() || type.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IClassFixture<>)),

@@ -3,7 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 using FooBar.Load;
 using FooBar.Tests.Infrastructure;
 using Xunit.Abstractions;

@@ -29,11 +29,11 @@ selection=()
 [ -z "$filter" ] || selection=(--filter "$filter")
 source "$repo/scripts/environment.sh"
 
-# The last run's results (results.trx), in the working tree's ignored TestResults/ rather than a new /tmp folder each run.
+# The last run's results (one results_*.trx per test project), in the working tree's ignored TestResults/ rather than a new /tmp folder each run.
 results="$repo/TestResults/test"
 rm -rf "$results"
 status=0
-dotnet test "$repo/FooBar.sln" --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
+dotnet test "$repo/FooBar.sln" --logger "trx;LogFilePrefix=results" --logger "console;verbosity=normal" \
   --results-directory "$results" "${selection[@]}" "${arguments[@]}" || status=$?
 # Build servers would outlive the run otherwise.
 dotnet build-server shutdown >/dev/null 2>&1 || true
@@ -43,8 +43,9 @@ for folder in "${TMPDIR:-/tmp}"/foobar-[0-9]*-*; do
   [ -d "/proc/$pid" ] || rm -rf "$folder"
 done
 
-counters=$(grep -o '<Counters [^>]*>' "$results/results.trx" 2>/dev/null || true)
-count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+counters=$(cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' || true)
+# Summed over the projects' files.
+count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters" | awk '{ n += $1 } END { print n + 0 }'; }
 if [ -z "$counters" ]; then
   echo "[test] the test run did not complete (dotnet test exited with $status)"
   echo "0 passed, 0 failed"

@@ -1,5 +1,5 @@
 using System.Net;
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 
 namespace FooBar.Tests.Infrastructure;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 using Xunit.Sdk;
 
 namespace FooBar.Tests.Infrastructure;

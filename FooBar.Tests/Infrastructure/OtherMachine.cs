@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 
 namespace FooBar.Tests.Infrastructure;
 

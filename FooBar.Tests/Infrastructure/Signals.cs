@@ -1,4 +1,4 @@
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 
 namespace FooBar.Tests.Infrastructure;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using FooBar.Hosting.Programs;
+using FooBar.Hosting.Processes;
 
 namespace FooBar.Tests.Infrastructure;
 

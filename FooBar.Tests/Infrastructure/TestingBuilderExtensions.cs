@@ -1,4 +1,4 @@
-using FooBar.Hosting.Containers;
+using FooBar.Hosting.Processes;
 using Microsoft.Extensions.Logging;
 
 namespace FooBar.Tests.Infrastructure;

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Globalization;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FooBar.Hosting;
+
+/// <summary>Ends a project that is alive but no longer answers (a deadlock, a stopped process), as a liveness probe does.</summary>
+public static class ProjectLivenessExtensions
+{
+    /// <summary>
+    /// Once the project is healthy, asks <paramref name="path"/> on its HTTP endpoint every <paramref name="period"/>
+    /// (1 s), waiting at most that long for each answer; after <paramref name="failures"/> (5) unanswered asks in a row
+    /// it kills the process (SIGKILL), so that <see cref="ProjectSupervisionExtensions.WithRestartOnCrash{T}"/> starts it
+    /// again and nginx, its connections to the process broken, sends what it had sent there to another instance. Only
+    /// an ask that times out counts: a refused connection is a program that is exiting, not one that hangs.
+    /// </summary>
+    /// <param name="builder">The project resource builder.</param>
+    /// <param name="path">The liveness endpoint's path: one that depends on nothing but the process itself.</param>
+    /// <param name="period">How often to ask, and how long to wait for each answer; 1 s when null.</param>
+    /// <param name="failures">How many unanswered asks in a row end the process; 5 when null.</param>
+    /// <param name="endpointName">The project's HTTP endpoint.</param>
+    /// <returns>The project resource builder.</returns>
+    /// <example>
+    /// <code>
+    /// builder.AddProject&lt;Projects.FooBar_Web&gt;("web").WithRestartOnCrash().WithLivenessProbe("/alive");
+    /// </code>
+    /// </example>
+    public static IResourceBuilder<ProjectResource> WithLivenessProbe(this IResourceBuilder<ProjectResource> builder, string path,
+        TimeSpan? period = null, int? failures = null, string endpointName = "http")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var interval = period ?? TimeSpan.FromSeconds(1);
+        var allowed = failures ?? 5;
+        ArgumentOutOfRangeException.ThrowIfLessThan(allowed, 1, nameof(failures));
+        var endpoint = builder.GetEndpoint(endpointName);
+        return builder.OnResourceReady((resource, e, cancellationToken) =>
+        {
+            var stopping = e.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            // Not awaited: one watch per started process, which ends when that process does.
+            _ = WatchAsync(resource, new Uri(new Uri(endpoint.Url), path), interval, allowed, e.Services, stopping);
+            return Task.CompletedTask;
+        });
+    }
+
+    private static async Task WatchAsync(IResource resource, Uri alive, TimeSpan interval, int allowed, IServiceProvider services,
+        CancellationToken stopping)
+    {
+        var notifications = services.GetRequiredService<ResourceNotificationService>();
+        var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(resource);
+        if (RunningProcess(notifications, resource.Name) is not { } watched)
+        {
+            return;
+        }
+        // A connection per ask: a hung process must not be hidden behind one kept alive from before.
+        using var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = interval };
+        var unanswered = 0;
+        try
+        {
+            while (RunningProcess(notifications, resource.Name) == watched)
+            {
+                var asked = Stopwatch.GetTimestamp();
+                try
+                {
+                    using var answer = await client.GetAsync(alive, stopping);
+                    unanswered = 0;
+                }
+                catch (TaskCanceledException) when (!stopping.IsCancellationRequested)
+                {
+                    unanswered++;
+                }
+                catch (HttpRequestException)
+                {
+                    // Refused or reset: the process is exiting or gone, which its own exit reports.
+                }
+
+                if (unanswered >= allowed && RunningProcess(notifications, resource.Name) == watched)
+                {
+                    logger.LogWarning("Did not answer {Path} for {Seconds:0} s ({Count} asks in a row); ending process {Pid} so that it is restarted.",
+                        alive.AbsolutePath, (allowed * interval).TotalSeconds, allowed, watched);
+                    Kill(watched);
+                    return;
+                }
+                await Task.Delay(Max(TimeSpan.Zero, interval - Stopwatch.GetElapsedTime(asked)), stopping);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // The AppHost is shutting down.
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "The liveness probe stopped; the process is no longer watched until it starts again.");
+        }
+    }
+
+    /// <summary>The process id in an executable's or project's snapshot (DCP's <c>executable.pid</c>), or null while it has none.</summary>
+    internal static int? ProcessId(CustomResourceSnapshot snapshot) =>
+        snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } pid
+            ? Convert.ToInt32(pid, CultureInfo.InvariantCulture)
+            : null;
+
+    // The running process's id, from the dashboard's snapshot; null while it is not running.
+    private static int? RunningProcess(ResourceNotificationService notifications, string resourceName) =>
+        notifications.TryGetCurrentState(resourceName, out var state) && state.Snapshot.State?.Text == KnownResourceStates.Running
+            ? ProcessId(state.Snapshot)
+            : null;
+
+    private static void Kill(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill();
+        }
+        catch (ArgumentException)
+        {
+            // It has exited meanwhile.
+        }
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}

@@ -59,8 +59,10 @@ var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.C
         }
     }));
 
-// nginx: the front door for www.foobar.com; serves static files itself and forwards the rest to web.
-var nginx = builder.AddNginx("nginx", port: 8080)
+// nginx: the front door for www.foobar.com; serves static files itself and forwards the rest to web. One door ("nginx"),
+// or with high availability several on that one address (nginx-1, nginx-2): either may stop or crash. Each runs in the
+// host's network on 127.0.0.1, so nginx sees every client's own address.
+var nginx = builder.AddNginxInstances("nginx", highAvailability.FrontDoors, port: 8080, door => door
     .WithDockerfile("../nginx")
     .WithConfigTemplates("../nginx/templates")
     // HTTPS on 127.0.0.1:8443 with the site's certificate from this machine's own authority (scripts/setup.sh): HTTP/2,
@@ -70,18 +72,19 @@ var nginx = builder.AddNginx("nginx", port: 8080)
     // Every web instance, over a Unix socket each also listens on (on Linux): no TCP hop, no tunnel. nginx starts
     // beside web, not after it: until web answers, visitors get nginx's own 502 page, and the site is up 10 s sooner.
     .WithUpstream("web", web)
-    .WithHttpHealthProbe("/nginx/health")
+    // Each door is asked on an address of its own, where doors share the site's.
+    .WithHealthProbe("/nginx/health")
     // nginx's spans go to the dashboard as OTLP/HTTP JSON, which its Lua exporter writes (nginx/lua/otel.lua).
     .WithOtlpExporter(OtlpProtocol.HttpJson)
     .WithProfile(profile)
     .WithReloadCommand()
-    // With two or more instances: a new build reaches them one at a time while the others answer.
-    .WithRollingRestartCommand("web")
     .WithUrlForEndpoint("https", url => url.DisplayText = "www.foobar.com")
     // The one part visitors reach: a published stack opens its port and no other.
-    .WithExternalHttpEndpoints()
-    // With high availability, two front doors on that one address (nginx-1, nginx-2): either may stop or crash.
-    .RunAsFrontDoors(highAvailability.FrontDoors);
+    .WithExternalHttpEndpoints())
+    // With two or more web instances: a new build reaches them one at a time, out of every door's rotation, while the others answer.
+    .WithRollingRestartCommand(web)
+    // With two or more doors: a changed recipe reaches them one at a time while the others answer.
+    .WithRollingRestartOfDoorsCommand();
 
 // The same topology as a Docker Swarm stack, written on publish (`--operation publish --step publish`); nothing in run mode.
 // With high availability: a front door and a DNS server on every node, a database node on each of three, and the
@@ -89,7 +92,7 @@ var nginx = builder.AddNginx("nginx", port: 8080)
 var swarm = builder.AddSwarmEnvironment("swarm");
 if (highAvailability.Enabled)
 {
-    swarm.WithFloatingAddress(nginx, "../images/floating-address");
+    swarm.WithFloatingAddress(nginx[0], "../images/floating-address");
 }
 
 builder.Build().Run();

@@ -52,7 +52,8 @@ internal static class StackProfileExtensions
     }
 
     /// <summary>nginx's trace sampling, and its access log: every request, or (in production) sampled ones and errors.</summary>
-    public static IResourceBuilder<NginxResource> WithProfile(this IResourceBuilder<NginxResource> builder, StackProfile profile) =>
+    public static IResourceBuilder<T> WithProfile<T>(this IResourceBuilder<T> builder, StackProfile profile)
+        where T : INginxResource =>
         builder.WithTraceSampling(profile).WithEnvironment("NGINX_ACCESS_LOG", profile.IsProduction ? "sampled" : "all");
 
     /// <summary>In development, Adminer for the server or cluster (<c>&lt;name&gt;-admin</c>), from FooBar's recipe; none in production.</summary>

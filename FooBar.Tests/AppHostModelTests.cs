@@ -30,7 +30,7 @@ public sealed class AppHostModelTests
     {
         await using var appHost = await AppHostModel.CreateAsync();
 
-        var nginx = appHost.Resources.OfType<NginxResource>().Single();
+        var nginx = appHost.Resources.OfType<NginxFrontDoorResource>().Single();
         var web = appHost.Resources.OfType<ProjectResource>().Single();
         var database = appHost.Resources.OfType<MySqlDatabaseResource>().Single();
 
@@ -49,7 +49,7 @@ public sealed class AppHostModelTests
     {
         await using var appHost = await AppHostModel.CreateAsync();
 
-        var nginx = appHost.Resources.OfType<NginxResource>().Single();
+        var nginx = appHost.Resources.OfType<NginxFrontDoorResource>().Single();
 
         // nginx's Lua exporter writes JSON only; the dashboard must tell it the HTTP endpoint.
         Assert.Equal(OtlpProtocol.HttpJson, nginx.Annotations.OfType<OtlpExporterAnnotation>().Single().RequiredProtocol);
@@ -60,17 +60,19 @@ public sealed class AppHostModelTests
     public async Task Nginx_serves_https_on_8443_with_the_sites_certificate_mounted_read_only_and_redirects_http_to_it()
     {
         await using var appHost = await AppHostModel.CreateAsync();
-        var nginx = appHost.Resources.OfType<NginxResource>().Single();
+        var nginx = appHost.Resources.OfType<NginxFrontDoorResource>().Single();
         await using var app = await appHost.BuildAsync();
 
         var environment = await AppHostModel.EnvironmentAsync(app, nginx);
 
         var https = nginx.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "https");
-        Assert.Equal((8443, 443, "https", false), (https.Port, https.TargetPort, https.UriScheme, https.IsProxied));
+        Assert.Equal((8443, "https", false, true), (https.Port, https.UriScheme, https.IsProxied, https.IsExternal));
         // The folder, not the file: a certificate renewed by a rename in it reaches the container.
         Assert.Contains(nginx.Annotations.OfType<ContainerMountAnnotation>(),
             m => m is { Source: "/etc/foobar/tls", Target: "/etc/nginx/tls", IsReadOnly: true, Type: ContainerMountType.BindMount });
-        Assert.Equal("443", environment["NGINX_TLS_LISTEN"]);
+        // In the host's network, on loopback only, and alone on its address: no reuseport.
+        Assert.Equal("127.0.0.1:{nginx.bindings.http.port}", environment["NGINX_LISTEN"]);
+        Assert.Equal("127.0.0.1:{nginx.bindings.https.port}", environment["NGINX_TLS_LISTEN"]);
         Assert.Equal("/etc/nginx/tls/www.foobar.com.pem", environment["NGINX_TLS_CERTIFICATE"]);
         Assert.Equal("{nginx.bindings.https.port}", environment["NGINX_HTTPS_PORT"]);
     }
@@ -79,7 +81,7 @@ public sealed class AppHostModelTests
     public async Task Nginx_reaches_web_over_a_Unix_socket_that_web_listens_on_with_no_proxy_in_between()
     {
         await using var appHost = await AppHostModel.CreateAsync();
-        var nginx = appHost.Resources.OfType<NginxResource>().Single();
+        var nginx = appHost.Resources.OfType<NginxFrontDoorResource>().Single();
         var web = appHost.Resources.OfType<ProjectResource>().Single();
         await using var app = await appHost.BuildAsync();
 
@@ -107,7 +109,7 @@ public sealed class AppHostModelTests
         await using var appHost = await AppHostModel.CreateAsync();
 
         Assert.Equal(["web"], appHost.Resources.OfType<ProjectResource>().Select(r => r.Name));
-        Assert.DoesNotContain(appHost.Resources.OfType<NginxResource>().Single().Annotations.OfType<ResourceCommandAnnotation>(),
+        Assert.DoesNotContain(appHost.Resources.OfType<NginxFrontDoorResource>().Single().Annotations.OfType<ResourceCommandAnnotation>(),
             c => c.Name == NginxCommandExtensions.RollingRestartCommandName);
     }
 
@@ -115,7 +117,7 @@ public sealed class AppHostModelTests
     public async Task Redundant_mode_runs_web_1_to_web_N_on_their_own_ports_and_sockets_all_in_nginxs_upstream()
     {
         await using var appHost = await AppHostModel.CreateAsync(["--FooBar:WebInstances=3"]);
-        var nginx = appHost.Resources.OfType<NginxResource>().Single();
+        var nginx = appHost.Resources.OfType<NginxFrontDoorResource>().Single();
         var instances = appHost.Resources.OfType<ProjectResource>().ToList();
         await using var app = await appHost.BuildAsync();
 
@@ -205,7 +207,7 @@ public sealed class AppHostModelTests
     {
         await using var appHost = await AppHostModel.CreateAsync(args);
         await using var app = await appHost.BuildAsync();
-        var nginx = await AppHostModel.EnvironmentAsync(app, appHost.Resources.OfType<NginxResource>().Single());
+        var nginx = await AppHostModel.EnvironmentAsync(app, appHost.Resources.OfType<NginxFrontDoorResource>().Single());
         var web = await AppHostModel.EnvironmentAsync(app, appHost.Resources.OfType<ProjectResource>().Single());
 
         Assert.Equal(environment, web["ASPNETCORE_ENVIRONMENT"]);

@@ -3,7 +3,7 @@ using FooBar.Tests.Infrastructure;
 
 namespace FooBar.Tests;
 
-/// <summary>High availability's model, built but not started: the front doors in nginx's place, without Docker.</summary>
+/// <summary>High availability's model, built but not started: the front doors on one address, without Docker.</summary>
 [Trait(Speed.Name, Speed.Fast), LeavesNoAppHostData]
 public sealed class HighAvailabilityModelTests
 {
@@ -17,8 +17,10 @@ public sealed class HighAvailabilityModelTests
         Assert.Equal(["nginx-1", "nginx-2"], doors.Select(d => d.Name));
         Assert.All(doors, door =>
         {
-            // The recipe's wrapper, which runs the image in the host's network.
-            Assert.EndsWith(Path.Combine("nginx", NginxFrontDoorExtensions.FrontDoorScript), door.Command);
+            // The recipe's wrapper (its first argument), which runs the recipe's image in the host's network.
+            Assert.Equal("bash", door.Command);
+            Assert.True(File.Exists(Path.Combine(door.Image!.RecipeFolder, NginxInstancesExtensions.FrontDoorScript)), door.Image.RecipeFolder);
+            Assert.StartsWith("foobar/nginx-front-door:", door.Image.Name);
             var http = door.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
             Assert.Equal((8080, false, true), (http.Port, http.IsProxied, http.IsExternal));
             var https = door.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "https");
@@ -29,7 +31,7 @@ public sealed class HighAvailabilityModelTests
             Assert.Single(door.Annotations.OfType<HealthCheckAnnotation>());
             Assert.Contains(door.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == NginxCommandExtensions.ReloadCommandName);
             Assert.Contains(door.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == NginxCommandExtensions.RollingRestartCommandName);
-            Assert.Contains(door.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == NginxFrontDoorExtensions.RollingRestartDoorsCommandName);
+            Assert.Contains(door.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == NginxInstancesExtensions.RollingRestartDoorsCommandName);
             // Killed or crashed, it is started again, with the project's back-off.
             var restart = door.Annotations.OfType<RestartOnCrashAnnotation>().Single();
             Assert.Equal((TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30)), (restart.FirstDelay, restart.MaxDelay));
@@ -39,8 +41,10 @@ public sealed class HighAvailabilityModelTests
                 door.Annotations.OfType<ContainerMountAnnotation>().Select(m => m.Target).Order());
         });
         Assert.Equal([8081, 8082], doors.Select(d => d.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "health").Port!.Value));
-        // Both doors read one upstream list, which the rolling restart changes for both.
-        Assert.Same(doors[0].Annotations.OfType<NginxUpstream>().Single(), doors[1].Annotations.OfType<NginxUpstream>().Single());
+        // Each door reads its own upstream list of the same servers, which the rolling restart changes for both.
+        var upstreams = doors.Select(d => d.Annotations.OfType<NginxUpstream>().Single()).ToList();
+        Assert.NotEqual(upstreams[0].ServersFile, upstreams[1].ServersFile);
+        Assert.All(upstreams, u => Assert.Equal(["web-1", "web-2", "web-3"], u.Servers.Select(s => s.Name)));
         Assert.Equal(["web-1", "web-2", "web-3"], appHost.Resources.OfType<ProjectResource>().Select(r => r.Name));
     }
 
@@ -88,17 +92,24 @@ public sealed class HighAvailabilityModelTests
         }
     }
 
-    [Fact]
-    public async Task The_default_mode_keeps_one_nginx_container_on_port_8080_and_8443()
+    [Theory]
+    [InlineData(new string[0], 1)]
+    [InlineData(new[] { "--FooBar:WebInstances=3" }, 3)]
+    public async Task The_single_and_redundant_modes_run_one_door_named_nginx_in_the_host_network_on_8080_and_8443(string[] args, int webInstances)
     {
-        await using var appHost = await AppHostModel.CreateAsync();
+        await using var appHost = await AppHostModel.CreateAsync(args);
 
-        Assert.Empty(appHost.Resources.OfType<NginxFrontDoorResource>());
-        var nginx = appHost.Resources.OfType<NginxResource>().Single();
+        Assert.Empty(appHost.Resources.OfType<NginxResource>());
+        var nginx = appHost.Resources.OfType<NginxFrontDoorResource>().Single();
         Assert.Equal("nginx", nginx.Name);
-        Assert.Equal([("http", 8080, 80), ("https", 8443, 443)],
-            nginx.Annotations.OfType<EndpointAnnotation>().Select(e => (e.UriScheme, e.Port!.Value, e.TargetPort!.Value)));
-        Assert.Equal(["web"], appHost.Resources.OfType<ProjectResource>().Select(r => r.Name));
+        Assert.False(nginx.Shared);
+        // Its own ports on the host, where nginx itself listens (no container port, no proxy): the health check asks the site's address.
+        Assert.Equal([("http", 8080, (int?)8080, true), ("https", 8443, 8443, true)],
+            nginx.Annotations.OfType<EndpointAnnotation>().Select(e => (e.UriScheme, e.Port!.Value, e.TargetPort, e.IsExternal)));
+        Assert.Equal("http", nginx.Annotations.OfType<HttpHealthCheckAnnotation>().Single().EndpointName);
+        Assert.DoesNotContain(nginx.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == NginxInstancesExtensions.RollingRestartDoorsCommandName);
+        Assert.Single(nginx.Annotations.OfType<RestartOnCrashAnnotation>());
+        Assert.Equal(webInstances, nginx.Annotations.OfType<NginxUpstream>().Single().Servers.Count);
     }
 
     [Theory]

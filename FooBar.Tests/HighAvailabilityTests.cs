@@ -118,7 +118,8 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
     {
         await BothDoorsRunningAsync();
         var doors = Doors.Select(name => (NginxFrontDoorResource)stack.App.Resource(name)).ToList();
-        var image = doors[0].Image;
+        // Each door has its own image of the one recipe: the test points every door's at the changed copy.
+        var images = doors.Select(d => d.Image!).ToList();
         var before = new List<string>();
         foreach (var door in doors)
         {
@@ -126,17 +127,17 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
         }
         // A changed recipe without touching the repository's: a copy with one more file, which no layer copies.
         var recipe = Directory.CreateTempSubdirectory("foobar-nginx-recipe-");
-        var original = image.Folder;
+        var original = images[0].Folder;
         CopyFolder(original, recipe.FullName);
         File.WriteAllText(Path.Combine(recipe.FullName, "revision.txt"), $"{Guid.NewGuid()}\n");
-        image.Folder = recipe.FullName;
-        var changed = image.Name;
+        images.ForEach(image => image.Folder = recipe.FullName);
+        var changed = images[0].Name;
         try
         {
             var requests = await UnderLoadAsync(async () =>
             {
                 var clock = Stopwatch.StartNew();
-                await stack.App.ExecuteCommandAsync("nginx-1", NginxFrontDoorExtensions.RollingRestartDoorsCommandName);
+                await stack.App.ExecuteCommandAsync("nginx-1", NginxInstancesExtensions.RollingRestartDoorsCommandName);
                 output.WriteLine($"rolling restart of the doors took {clock.Elapsed.TotalSeconds:0.0} s");
             });
 
@@ -152,7 +153,7 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
         finally
         {
             // The doors' next start reads the repository's recipe again; the copy's tag goes (its image is the original's).
-            image.Folder = original;
+            images.ForEach(image => image.Folder = original);
             recipe.Delete(recursive: true);
             await DockerCli.RunAsync(["image", "rm", changed], CancellationToken.None);
         }

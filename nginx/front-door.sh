@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs one front door of the high-availability mode: this folder's nginx image in the host's network namespace, so
-# that several doors listen on the site's one address (reuseport) and the kernel spreads connections over them.
+# Runs one front door (the AppHost's AddNginxInstances, every mode's nginx in run mode): this folder's nginx image in the
+# host's network namespace, so nginx sees each client's own address, and several doors can listen on the site's one
+# address (reuseport) while the kernel spreads connections over them.
 # Aspire runs it as an executable (its containers always join a network of Aspire's own); the container's output is
 # this program's. Stopping this program stops nginx gracefully (the image's STOPSIGNAL, SIGQUIT): it finishes the
 # requests it has, and the connections still queued on its listener move to another door (net.ipv4.tcp_migrate_req).

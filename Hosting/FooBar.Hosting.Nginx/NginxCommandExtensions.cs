@@ -6,12 +6,12 @@ using Microsoft.Extensions.Logging;
 
 namespace FooBar.Hosting;
 
-/// <summary>The dashboard's commands for nginx: reload its configuration; restart its upstream's servers one at a time.</summary>
+/// <summary>The dashboard's commands for nginx: reload its configuration; what a rolling restart of its upstream's servers does.</summary>
 public static class NginxCommandExtensions
 {
     /// <summary>The name of the command <see cref="WithReloadCommand"/> adds.</summary>
     public const string ReloadCommandName = "reload-config";
-    /// <summary>The name of the command <see cref="WithRollingRestartCommand"/> adds.</summary>
+    /// <summary>The name of the command <see cref="NginxInstancesExtensions.WithRollingRestartCommand"/> adds.</summary>
     public const string RollingRestartCommandName = "rolling-restart";
 
     private static readonly TimeSpan OldWorkersTimeout = TimeSpan.FromSeconds(30);
@@ -21,19 +21,16 @@ public static class NginxCommandExtensions
     /// Adds a "Reload configuration" command to the dashboard: re-renders the templates, has nginx check
     /// them and, only if they are valid, reloads its workers gracefully (no request is dropped).
     /// </summary>
+    /// <typeparam name="T">The nginx resource's type.</typeparam>
     /// <param name="builder">The nginx resource builder.</param>
     /// <returns>The nginx resource builder.</returns>
-    public static IResourceBuilder<NginxResource> WithReloadCommand(this IResourceBuilder<NginxResource> builder) =>
-        builder.WithReloadCommand(RunningContainer.Of);
-
-    // The reload command of an nginx resource or a front door, on the container that `container` names (null: not running).
-    internal static IResourceBuilder<T> WithReloadCommand<T>(this IResourceBuilder<T> builder, Func<ExecuteCommandContext, string?> container)
-        where T : IResource =>
+    public static IResourceBuilder<T> WithReloadCommand<T>(this IResourceBuilder<T> builder)
+        where T : INginxResource =>
         builder.WithCommand(ReloadCommandName, "Reload configuration", async context =>
         {
-            if (container(context) is not { } running)
+            if (ContainerOf(builder.Resource, context) is not { } running)
             {
-                return CommandResults.Failure("The nginx container is not running.");
+                return CommandResults.Failure("nginx is not running.");
             }
             var failure = await ReloadAsync(running, context.CancellationToken);
             return failure is null ? CommandResults.Success() : CommandResults.Failure(failure);
@@ -45,53 +42,27 @@ public static class NginxCommandExtensions
             UpdateState = RunningContainer.EnabledWhileRunning,
         });
 
-    /// <summary>
-    /// Adds a "Rolling restart" command for an upstream of two or more servers (<see cref="NginxBuilderExtensions.WithUpstream"/>):
-    /// one server at a time is taken out of nginx's rotation (nginx reloads, and its old workers finish what they
-    /// had sent it), restarted (Kestrel finishes any request still in flight), checked healthy and put back, so a
-    /// new build reaches every server while the others answer. With a single server there is nothing to
-    /// answer meanwhile, and no command is added: its own Restart shows the downtime honestly.
-    /// </summary>
-    /// <param name="builder">The nginx resource builder.</param>
-    /// <param name="upstreamName">The upstream whose servers are restarted.</param>
-    /// <returns>The nginx resource builder.</returns>
-    public static IResourceBuilder<NginxResource> WithRollingRestartCommand(this IResourceBuilder<NginxResource> builder, string upstreamName)
-    {
-        var upstream = builder.Resource.Annotations.OfType<NginxUpstream>().SingleOrDefault(u => u.Name == upstreamName)
-            ?? throw new InvalidOperationException($"nginx has no upstream '{upstreamName}': call WithUpstream first.");
-        if (upstream.Servers.Count < 2)
-        {
-            return builder;
-        }
-
-        return builder.WithCommand(RollingRestartCommandName, $"Rolling restart of {upstreamName}", async context =>
-            RunningContainer.Of(context) is { } container
-                ? await RollingRestartAsync(upstream, [container],
-                    context.Services.GetRequiredService<ResourceLoggerService>().GetLogger(builder.Resource), context.Services, context.CancellationToken)
-                : CommandResults.Failure("The nginx container is not running."),
-        new CommandOptions
-        {
-            Description = $"Restart each of {upstreamName}'s servers in turn, each out of nginx's rotation until it is healthy again.",
-            IconName = "ArrowClockwise",
-            UpdateState = RunningContainer.EnabledWhileRunning,
-        });
-    }
+    /// <summary>The container nginx runs in now (a door's is named by the door, a container's by Aspire), or null while it does not run.</summary>
+    internal static string? ContainerOf(IResource nginx, ExecuteCommandContext context) =>
+        RunningContainer.Of(context) is { } id ? (nginx is NginxFrontDoorResource door ? door.ContainerName : id) : null;
 
     /// <summary>
-    /// The rolling restart itself, for every nginx container that reads <paramref name="upstream"/>'s file (one, or each
-    /// front door): each server out of rotation (every container reloaded), restarted until healthy, and back.
+    /// The rolling restart itself, for every nginx that balances across <paramref name="servers"/> (one, or each front
+    /// door, each with its own upstream file): each server out of rotation (every running nginx reloaded), restarted
+    /// until healthy, and back. A stopped nginx reads the whole list when it starts again.
     /// </summary>
-    internal static async Task<ExecuteCommandResult> RollingRestartAsync(NginxUpstream upstream, IReadOnlyList<string> containers,
+    internal static async Task<ExecuteCommandResult> RollingRestartAsync(IReadOnlyList<IResource> servers,
+        IReadOnlyList<NginxUpstream> upstreams, IReadOnlyList<string> containers,
         ILogger logger, IServiceProvider services, CancellationToken cancellationToken)
     {
         var allInRotation = true;
         try
         {
-            foreach (var server in upstream.Servers)
+            foreach (var server in servers)
             {
                 logger.LogInformation("Rolling restart: taking {Server} out of rotation", server.Name);
                 allInRotation = false;
-                await upstream.WriteAsync(down: server, cancellationToken);
+                await WriteAllAsync(upstreams, down: server, cancellationToken);
                 if (await ReloadAllAsync(containers, cancellationToken) is { } failure)
                 {
                     return CommandResults.Failure(failure);
@@ -107,7 +78,7 @@ public static class NginxCommandExtensions
                     return CommandResults.Failure(restartFailure);
                 }
 
-                await upstream.WriteAsync(down: null, cancellationToken);
+                await WriteAllAsync(upstreams, down: null, cancellationToken);
                 if (await ReloadAllAsync(containers, cancellationToken) is { } backFailure)
                 {
                     return CommandResults.Failure(backFailure);
@@ -122,9 +93,17 @@ public static class NginxCommandExtensions
             // Whatever went wrong, nginx ends with every server in rotation: its passive checks skip one that is down.
             if (!allInRotation)
             {
-                await upstream.WriteAsync(down: null, CancellationToken.None);
+                await WriteAllAsync(upstreams, down: null, CancellationToken.None);
                 await ReloadAllAsync(containers, CancellationToken.None);
             }
+        }
+    }
+
+    private static async Task WriteAllAsync(IReadOnlyList<NginxUpstream> upstreams, IResource? down, CancellationToken cancellationToken)
+    {
+        foreach (var upstream in upstreams)
+        {
+            await upstream.WriteAsync(down, cancellationToken);
         }
     }
 

@@ -19,8 +19,12 @@ internal sealed class NginxFrontDoorImage(DockerfileBuildAnnotation recipe)
     // A first build installs Debian's packages; later ones reuse Docker's layer cache.
     private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(10);
 
-    private readonly SemaphoreSlim _building = new(1, 1);
-    private readonly HashSet<string> _built = [];
+    // Every door has its image object (one recipe each), and they share one engine: one build at a time in this process.
+    private static readonly SemaphoreSlim Building = new(1, 1);
+    private static readonly HashSet<string> Built = [];
+
+    /// <summary>The recipe's own folder, which also holds the door's program (<c>front-door.sh</c>).</summary>
+    internal string RecipeFolder => recipe.ContextPath;
 
     /// <summary>The recipe's folder, read at every start; a test points it at a changed copy of the recipe.</summary>
     internal string Folder { get; set; } = recipe.ContextPath;
@@ -28,16 +32,16 @@ internal sealed class NginxFrontDoorImage(DockerfileBuildAnnotation recipe)
     /// <summary>The image's name and tag for the recipe as it is now: <c>foobar/nginx-front-door:&lt;the recipe's hash&gt;</c>.</summary>
     public string Name => NameOf(Folder);
 
-    /// <summary>Hashes the recipe as it is now and builds its image unless the engine has it; one build at a time for all doors.</summary>
+    /// <summary>Hashes the recipe as it is now and builds its image unless the engine has it; one build at a time for every door.</summary>
     /// <returns>The image's name, which the door that is starting runs.</returns>
     public async Task<string> EnsureBuiltAsync(ILogger logger, CancellationToken cancellationToken)
     {
-        await _building.WaitAsync(cancellationToken);
+        await Building.WaitAsync(cancellationToken);
         try
         {
             var folder = Folder;
             var name = NameOf(folder);
-            if (!_built.Contains(name) && !(await DockerCli.RunAsync(["image", "inspect", "--format", "{{.Id}}", name], cancellationToken)).Succeeded)
+            if (!Built.Contains(name) && !(await DockerCli.RunAsync(["image", "inspect", "--format", "{{.Id}}", name], cancellationToken)).Succeeded)
             {
                 logger.LogInformation("Building {Image} from {Recipe}", name, folder);
                 var started = TimeProvider.System.GetTimestamp();
@@ -50,12 +54,12 @@ internal sealed class NginxFrontDoorImage(DockerfileBuildAnnotation recipe)
                 }
                 logger.LogInformation("Built {Image} in {Seconds:0} s", name, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
             }
-            _built.Add(name);
+            Built.Add(name);
             return name;
         }
         finally
         {
-            _building.Release();
+            Building.Release();
         }
     }
 

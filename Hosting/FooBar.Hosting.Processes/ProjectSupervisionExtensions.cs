@@ -16,7 +16,7 @@ public static class ProjectSupervisionExtensions
     /// with the exit code and the attempt number. A stop from the dashboard's (or the API's) Stop, Restart or Rebuild
     /// command is a person's decision: the project then stays stopped until someone starts it.
     /// </summary>
-    /// <typeparam name="T">A project, or an executable such as a front door (<c>RunAsFrontDoors</c>).</typeparam>
+    /// <typeparam name="T">A project, or an executable such as a front door (<c>AddNginxInstances</c>).</typeparam>
     /// <param name="builder">The resource builder.</param>
     /// <param name="firstDelay">The wait before the first restart; 1 s when null.</param>
     /// <param name="maxDelay">The longest wait between restarts; 30 s when null.</param>

@@ -56,7 +56,7 @@ public static class SwarmEnvironmentExtensions
     /// node or its front door fails. The stack's DNS then answers this one address. Without the setting, nothing changes.
     /// </summary>
     /// <param name="builder">The Swarm environment's builder.</param>
-    /// <param name="frontDoor">The front door on every node (<c>RunAsFrontDoors</c>), whose published port and health check decide.</param>
+    /// <param name="frontDoor">The front door on every node (<c>AddNginxInstances</c>), whose published port and health check decide.</param>
     /// <param name="recipeFolder">The keepalived image's recipe, relative to the AppHost's folder.</param>
     /// <returns>The Swarm environment's builder.</returns>
     public static IResourceBuilder<SwarmEnvironmentResource> WithFloatingAddress(this IResourceBuilder<SwarmEnvironmentResource> builder,

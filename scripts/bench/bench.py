@@ -92,11 +92,15 @@ def start_untraced_nginx(stack, image, network):
     binds = [arg for m in mounts if m["Type"] == "bind"
              for arg in ("-v", f"{m['Source']}:{m['Destination']}" + ("" if m["RW"] else ":ro"))]
     # Only the site's settings: the exporter's (OTEL_*, with the dashboard's key) are not needed untraced.
+    # Its own addresses, not the site's: in the host's network (as the stack's nginx is) its own loopback ports.
+    own = ("NGINX_ACCESS_LOG=", "NGINX_LISTEN=", "NGINX_TLS_LISTEN=", "NGINX_HTTPS_PORT=")
     settings = [arg for line in json.loads(run("docker", "inspect", "-f", "{{json .Config.Env}}", source))
-                if line.startswith("NGINX_") and not line.startswith("NGINX_ACCESS_LOG=") for arg in ("-e", line)]
+                if line.startswith("NGINX_") and not line.startswith(own) for arg in ("-e", line)]
+    addresses = (["-e", f"NGINX_LISTEN=127.0.0.1:{UNTRACED_PORT + 1}", "-e", f"NGINX_TLS_LISTEN=127.0.0.1:{UNTRACED_PORT}"]
+                 if network == "host" else ["-p", f"127.0.0.1:{UNTRACED_PORT}:443", "-e", "NGINX_TLS_LISTEN=443"])
     stop_untraced_nginx()
     run("docker", "run", "-d", "--rm", "--name", UNTRACED_NAME, "--network", network,
-        "-p", f"127.0.0.1:{UNTRACED_PORT}:443", *binds, *settings, "-e", "NGINX_ACCESS_LOG=off",
+        *addresses, *binds, *settings, "-e", "NGINX_ACCESS_LOG=off",
         "-v", f"{REPO / 'scripts/bench/untraced-telemetry.conf'}:/etc/nginx/telemetry.conf:ro", image)
     url = f"https://127.0.0.1:{UNTRACED_PORT}"
     if not wait_for_200(f"{url}/fortunes", 10):
@@ -216,7 +220,8 @@ def bench_profile(profile, args):
             # The site speaks HTTPS only: its static files against the same nginx with the same TLS settings.
             scenarios["baseline nginx static, HTTPS"] = wrk(stack, BASELINE_TLS_URL, args)
             scenarios["baseline nginx static, HTTPS, new connections"] = wrk(stack, BASELINE_TLS_URL, args, headers=NEW_CONNECTIONS)
-            scenarios["bare nginx static on the stack's network"] = wrk(stack, start_baseline(image, network), args)
+            # What a container network costs: the stack's, or Docker's default bridge where nginx is in the host's network.
+            scenarios["bare nginx static on the stack's network"] = wrk(stack, start_baseline(image, "bridge" if network == "host" else network), args)
         finally:
             stop_baseline()
         scenarios["static via site"] = wrk(stack, f"{SITE}/css/site.css", args)

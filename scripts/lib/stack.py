@@ -75,6 +75,15 @@ def containers(all_states=False):
     return found
 
 
+def door_names(table, members):
+    """nginx's front doors -> their containers: those the stack's own nginx/front-door.sh starts (docker run --name
+    foobar-<door>-<the site's port>, NginxFrontDoorResource.ContainerName), not DCP."""
+    names = {table[pid][2][table[pid][2].index("--name") + 1] for pid in members
+             if table[pid][2][:1] and table[pid][2][0].rsplit("/", 1)[-1] == "docker" and table[pid][2][1:2] == ["run"]
+             and "--name" in table[pid][2][:-1]}
+    return {name.removeprefix("foobar-").rsplit("-", 1)[0]: name for name in names if name.startswith("foobar-")}
+
+
 def cpu_seconds_by_group(before, after):
     """CPU seconds each group used between two snapshots."""
     usage = {}
@@ -161,18 +170,20 @@ class Stack:
         return members
 
     def groups(self, table, extra_containers=None):
-        """pid -> group for the stack's processes: nginx, mysql, tunnel, dns (containers), web, dashboard, aspire (the
+        """pid -> group for the stack's processes: nginx (its doors' containers), mysql, tunnel, dns (containers), web, dashboard, aspire (the
         AppHost and DCP), docker-proxy; and, for `extra_containers` (name prefix -> group), containers of others."""
         members = self.members(table)
         found = containers()
         names = {cid: name for cid, (name, _) in found.items()}
-        ours = {cid for cid, (_, creator) in found.items() if creator in members}
+        doors = set(door_names(table, members).values())
+        ours = {cid for cid, (name, creator) in found.items() if creator in members or name in doors}
         groups = {}
         for pid, (_, _, cmdline, cgroup, *_rest) in table.items():
             cid = next((c for c in names if c in cgroup), None)
             extra = next((g for prefix, g in (extra_containers or {}).items() if cid and names[cid].startswith(prefix)), None)
             if cid and (cid in ours or extra):
-                groups[pid] = extra or next((g for g in ("nginx", "mysql", "tunnel", "dns") if names[cid].startswith(g)), names[cid])
+                groups[pid] = extra or ("nginx" if names[cid] in doors else
+                                        next((g for g in ("nginx", "mysql", "tunnel", "dns") if names[cid].startswith(g)), names[cid]))
             elif pid in members:
                 text = " ".join(cmdline)
                 if "Aspire.Dashboard" in text:
@@ -184,6 +195,11 @@ class Stack:
             elif cmdline and cmdline[0].rsplit("/", 1)[-1] == "docker-proxy":
                 groups[pid] = "docker-proxy"
         return groups
+
+    def door_containers(self):
+        """nginx's front doors now running (nginx, or nginx-1 ...) -> their containers (foobar-<door>-<port>)."""
+        table = processes()
+        return door_names(table, self.members(table))
 
     def snapshot(self, extra_containers=None):
         """pid -> (group, cpu ticks, rss kB, pss kB) for the stack's processes."""

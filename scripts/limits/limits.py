@@ -55,9 +55,12 @@ def web_resources(instances):
     return ["web"] if instances == 1 else [f"web-{i}" for i in range(1, instances + 1)]
 
 
-def door_container(door):
-    """A front door's container: foobar-<door>-<the site's port> (NginxFrontDoorResource.ContainerName)."""
-    return f"foobar-{door}-{SITE.rsplit(':', 1)[1].rstrip('/')}"
+def door_container(stack, door):
+    """A front door's running container, as the stack's own front-door.sh named it (NginxFrontDoorResource.ContainerName)."""
+    running = stack.door_containers()
+    if door not in running:
+        raise RuntimeError(f"{door} has no container running (the stack's doors: {running})")
+    return running[door]
 
 
 def container_id(name):
@@ -233,7 +236,7 @@ class Limits:
         log(f"  {which} reload-config, changed configuration")
         original = TEMPLATE.read_bytes()
         marker = f"# changed by scripts/limits.sh, run {run_id}"
-        targets = [(door, door_container(door)) for door in self.doors] or [("nginx", None)]
+        targets = [(door, door_container(self.stack, door)) for door in self.doors or ["nginx"]]
 
         def steps():
             TEMPLATE.write_bytes(original + f"\n{marker}\n".encode())
@@ -245,7 +248,7 @@ class Limits:
             finally:
                 TEMPLATE.write_bytes(original)
             for resource, container in targets:
-                loaded = run("docker", "exec", container or self.stack.container("nginx"), "grep", "-c", marker, RENDERED,
+                loaded = run("docker", "exec", container, "grep", "-c", marker, RENDERED,
                              check=False).strip()
                 phase.notes.append(f"{resource}'s rendered configuration has the change: {'yes' if loaded == '1' else 'NO'}")
 
@@ -257,7 +260,7 @@ class Limits:
         are healthy; the file is removed again (the doors' next start goes back to the recipe's own tag)."""
         phase = Phase(self.load, "maintenance", "front doors upgraded one at a time (new image)", "restart", "restart")
         log("  front doors upgraded, rolling-restart-doors")
-        before = {door: run("docker", "inspect", "--format", "{{.Config.Image}}", door_container(door), check=False).strip()
+        before = {door: run("docker", "inspect", "--format", "{{.Config.Image}}", door_container(self.stack, door), check=False).strip()
                   for door in self.doors}
 
         def steps():
@@ -270,7 +273,7 @@ class Limits:
                 phase.mark("healthy")
             finally:
                 RECIPE_REVISION.unlink(missing_ok=True)
-            after = {door: run("docker", "inspect", "--format", "{{.Config.Image}}", door_container(door), check=False).strip()
+            after = {door: run("docker", "inspect", "--format", "{{.Config.Image}}", door_container(self.stack, door), check=False).strip()
                      for door in self.doors}
             self.new_images |= set(after.values()) - set(before.values()) - {""}
             upgraded = [door for door in self.doors if after[door] != before[door]]
@@ -441,7 +444,7 @@ def check_posts(load):
 def scale(stack, seconds, doors=()):
     """wrk on /fortunes (it reads MySQL) at 1, 4 ... 256 connections: each a client that sends its next request
     as soon as it has the answer. The front doors' containers (run by their script, not by DCP) count as nginx."""
-    doors = {door_container(door): "nginx" for door in doors} or None
+    doors = {door_container(stack, door): "nginx" for door in doors} or None
     url = f"{SITE}/fortunes"
     # With no load at all: what the idle stack uses, and what else on the machine does (another stack, a build).
     busy, before, started = machine_busy_ticks(), stack.snapshot(doors), time.monotonic()
@@ -629,7 +632,7 @@ def main():
             get(SITE + path)
         # What the idle stack holds, before any load: the cost of each mode, side by side.
         time.sleep(timing["settle"])
-        results["idle_rss_mb"] = memory_by_group(stack.snapshot({door_container(door): "nginx" for door in doors} or None), 2)
+        results["idle_rss_mb"] = memory_by_group(stack.snapshot({door_container(stack, door): "nginx" for door in doors} or None), 2)
         results["idle_rss_total_mb"] = sum(results["idle_rss_mb"].values())
 
         if parts & {"spof", "maintenance"}:
@@ -649,7 +652,7 @@ def main():
                     for door in doors:
                         limits.outage(door)
                     for door in doors:
-                        limits.killed(door, door_container)
+                        limits.killed(door, lambda resource: door_container(stack, resource))
                     for name in names:
                         limits.outage(name)
                     for name in names:

@@ -41,7 +41,7 @@ if [ "${1:-}" = nginx ] && [ -d "$template_dir" ]; then
     fi
 fi
 
-if [ "${1:-}" = nginx ] && ls /etc/nginx/upstreams/*/servers.dns.conf >/dev/null 2>&1; then
+if [ "${1:-}" = nginx ] && [ -n "${NGINX_UPSTREAMS:-}" ] && ls "$NGINX_UPSTREAMS"/*/servers.dns.conf >/dev/null 2>&1; then
     follow-upstreams
     follow-upstreams --follow &
 fi

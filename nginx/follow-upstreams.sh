@@ -5,7 +5,8 @@
 # nginx 1.22 (Debian's) resolves an upstream's names only when it starts; `resolve` on a server is newer.
 set -eu
 
-upstreams=/etc/nginx/upstreams
+# The AppHost says where the upstreams are (NginxBuilderExtensions.WithUpstream).
+upstreams=${NGINX_UPSTREAMS:?NGINX_UPSTREAMS names the upstreams folder}
 
 # write_servers DIR: writes DIR/servers.conf from DIR/servers.dns.conf; true when its content changed.
 write_servers() {

@@ -195,6 +195,8 @@ public static class NginxBuilderExtensions
         var upstream = new NginxUpstream(name, folder.File("servers.conf"), endpointName);
         var folderInContainer = $"{UpstreamsDirectory}/{name}";
         builder.WithReadOnlyMount(folder.Path, folderInContainer)
+            // Where the templates' includes and the image's follow-upstreams find the upstreams: said here only.
+            .WithEnvironment("NGINX_UPSTREAMS", UpstreamsDirectory)
             // A published stack's nginx follows its servers' tasks by DNS name instead.
             .PublishAsSwarmService(context => NginxSwarmUpstream.Contribute(context, upstream, folderInContainer));
         foreach (var server in servers)

@@ -199,6 +199,7 @@ def measure(cli, names, seconds, floods, paths):
     raise_file_limit(max(floods))
     capacity = {}
     for path in paths:
+        flood(SITE + path, CAPACITY_CONNECTIONS, 5)  # warm-up: the JIT's tiers and the pools, not measured
         figures = flood(SITE + path, CAPACITY_CONNECTIONS, CAPACITY_SECONDS)
         capacity[path] = figures
         log(f"capacity of {path} at {CAPACITY_CONNECTIONS} connections: {figures['goodput']:,} req/s 2xx/3xx, p99 {figures['p99_ms']} ms")

@@ -51,6 +51,9 @@ builder.Services.AddAntiforgery(options =>
     options.Cookie.HttpOnly = true;
 });
 
+// Admission control (Admission:*): a bounded number of requests at once and a short queue; beyond it, a fast 503.
+builder.AddAdmissionControl();
+
 var app = builder.Build();
 
 // Database:StartupWait: how long to wait for MySQL to answer first (none by default: the AppHost starts web after it).
@@ -74,6 +77,7 @@ app.UseFormCharsetCheck();
 
 // No static-file middleware: nginx serves wwwroot itself, and only dynamic requests reach the app.
 app.UseRouting();
+app.UseRateLimiter();
 app.MapRazorPages();
 app.MapDefaultEndpoints();
 

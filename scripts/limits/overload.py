@@ -119,8 +119,9 @@ def flood(url, connections, seconds):
     good = sum(count for status, count in statuses.items() if 200 <= status < 400)
     figures.update(statuses={str(k): v for k, v in sorted(statuses.items())}, builtin_pages=builtin,
                    goodput=round(good / seconds), seconds=seconds, connections=connections)
-    if done.returncode != 0:
-        figures["wrk_error"] = done.stderr.strip()[-300:]
+    if done.returncode != 0 or not figures["requests"]:
+        # What wrk said when it failed or made no request at all (10,000 TLS handshakes on two busy cores).
+        figures["wrk_error"] = f"exit {done.returncode}: " + (done.stdout.strip()[-300:] + " " + done.stderr.strip()[-300:]).strip()
     return figures
 
 

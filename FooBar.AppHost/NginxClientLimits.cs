@@ -8,7 +8,7 @@ namespace FooBar.AppHost;
 /// nginx's per-client limits, from configuration keys <c>FooBar:Nginx:ClientConnections</c> (connections at once),
 /// <c>FooBar:Nginx:ClientRate</c> (requests a second to the app) and <c>FooBar:Nginx:ClientBurst</c> (requests above
 /// that rate answered at once), passed to nginx as <c>NGINX_CLIENT_*</c>. Each one not configured keeps the image's
-/// default (nginx/docker-entrypoint.sh: 128, 1,000 and 2,000); a value of 0 or below, or not a whole number, stops
+/// default (nginx/docker-entrypoint.sh: 32, 1,000 and 2,000); a value of 0 or below, or not a whole number, stops
 /// the AppHost at start with the key's name.
 /// </summary>
 internal sealed record NginxClientLimits(IReadOnlyDictionary<string, string> Environment)

@@ -15,9 +15,9 @@ output_dir=${NGINX_ENVSUBST_OUTPUT_DIR:-/etc/nginx/conf.d}
 export NGINX_HTTPS_PORT="${NGINX_HTTPS_PORT:-}"
 
 # Per-client limits (templates/default.conf.template): connections at once, requests a second to the app, and the
-# burst above that rate; whole numbers above 0. 128 connections leave a benchmark's 64 alone and keep one address from filling
-# every app instance's queue.
-export NGINX_CLIENT_CONNECTIONS="${NGINX_CLIENT_CONNECTIONS:-128}"
+# burst above that rate; whole numbers above 0. 32 requests at once keep one address from filling the app instances' queues (a
+# benchmark from one address sets its own: scripts/lib/stack.py UNLIMITED_CLIENT).
+export NGINX_CLIENT_CONNECTIONS="${NGINX_CLIENT_CONNECTIONS:-32}"
 export NGINX_CLIENT_RATE="${NGINX_CLIENT_RATE:-1000}"
 export NGINX_CLIENT_BURST="${NGINX_CLIENT_BURST:-2000}"
 for limit in NGINX_CLIENT_CONNECTIONS NGINX_CLIENT_RATE NGINX_CLIENT_BURST; do

@@ -13,6 +13,7 @@ namespace FooBar.Tests;
 /// address); the long floods are scripts/limits.sh --overload's, not the tests'.
 /// </summary>
 [Collection(OverloadCollection.Name)]
+[Trait(Speed.Name, Speed.Docker)]
 public sealed class OverloadTests(OverloadStackFixture stack, ITestOutputHelper output)
 {
     [Fact]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FooBar.AppHost;
+using FooBar.Hosting.Swarm;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -49,6 +50,13 @@ var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.C
     {
         // A swarm starts every service at once: web waits for MySQL to answer instead of crashing until it does.
         context.Service.Environment["Database__StartupWait"] = "00:02:00";
+        // Swarm ends a task whose health check fails: the check is the task's own heartbeat (a thread that touches a file
+        // while requests complete), never a request that may wait behind a busy one's queue.
+        context.Service.Environment[ProjectLivenessExtensions.HeartbeatFileVariable] = SwarmHeartbeat;
+        context.Service.Healthcheck = new SwarmHealthcheck
+        {
+            Test = ["CMD-SHELL", $"find {SwarmHeartbeat} -newermt '10 seconds ago' | grep -q ."],
+        };
         // nginx learns of a stopping task from Swarm's DNS within a second or two: the task answers meanwhile.
         context.Service.Environment["Lifetime__DrainDelay"] = "00:00:03";
         if (highAvailability.Enabled)
@@ -77,6 +85,8 @@ var nginx = builder.AddNginxInstances("nginx", highAvailability.FrontDoors, port
     // nginx's spans go to the dashboard as OTLP/HTTP JSON, which its Lua exporter writes (nginx/lua/otel.lua).
     .WithOtlpExporter(OtlpProtocol.HttpJson)
     .WithProfile(profile)
+    // Per client address: connections at once, requests a second to the app (FooBar:Nginx:Client*; 429 beyond them).
+    .WithClientLimits(NginxClientLimits.From(builder.Configuration))
     .WithReloadCommand()
     .WithUrlForEndpoint("https", url => url.DisplayText = "www.foobar.com")
     // The one part visitors reach: a published stack opens its port and no other.
@@ -96,3 +106,9 @@ if (highAvailability.Enabled)
 }
 
 builder.Build().Run();
+
+internal static partial class Program
+{
+    // Where a Swarm task's heartbeat is (FooBar.ServiceDefaults' ProgressHeartbeat): the container's own /tmp.
+    private const string SwarmHeartbeat = "/tmp/foobar-web.heartbeat";
+}

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -75,14 +77,19 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>Adds the "self" check, tagged "live": the process answers.</summary>
+    /// <summary>
+    /// Adds the "progress" check, tagged "live": the process answers and its requests complete
+    /// (<see cref="ProgressHeartbeat"/>, which also counts every request and touches the heartbeat file).
+    /// </summary>
     /// <typeparam name="TBuilder">The application builder's type.</typeparam>
     /// <param name="builder">The application builder.</param>
     /// <returns>The application builder.</returns>
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.Services.AddSingleton<ProgressHeartbeat>();
+        builder.Services.AddTransient<IStartupFilter, ProgressHeartbeat.StartupFilter>();
         builder.Services.AddHealthChecks()
-            .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+            .AddCheck<ProgressHeartbeat.Check>("progress", tags: [LiveTag]);
 
         return builder;
     }
@@ -95,15 +102,16 @@ public static class Extensions
     /// <returns>The web application.</returns>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath);
+        // Never shed by admission control: a probe that waited behind a full queue would take a busy process for a dead one.
+        app.MapHealthChecks(HealthEndpointPath).DisableRateLimiting();
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(LiveTag)
-        });
+        }).DisableRateLimiting();
 
         return app;
     }
 
-    private static bool IsHealthProbe(PathString path) =>
+    internal static bool IsHealthProbe(PathString path) =>
         path.StartsWithSegments(HealthEndpointPath) || path.StartsWithSegments(AlivenessEndpointPath);
 }

@@ -90,7 +90,7 @@ public sealed class AppHostModelTests
         var upstream = nginx.Annotations.OfType<NginxUpstream>().Single();
         Assert.Equal(["web"], upstream.Servers.Select(s => s.Name));
         await upstream.WriteAsync(down: null, CancellationToken.None);
-        Assert.Contains("server unix:/run/foobar/web/http.sock max_fails=1 fail_timeout=10s;\n", await File.ReadAllTextAsync(upstream.ServersFile));
+        Assert.Contains("server unix:/run/foobar/web/http.sock max_fails=5 fail_timeout=10s;\n", await File.ReadAllTextAsync(upstream.ServersFile));
         Assert.Contains(nginx.Annotations.OfType<ContainerMountAnnotation>(),
             m => m.Target == "/etc/nginx/upstreams/web" && m.Source == Path.GetDirectoryName(upstream.ServersFile) && m.IsReadOnly);
         var socketFolder = Assert.Single(nginx.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == "/run/foobar/web").Source!;
@@ -134,9 +134,9 @@ public sealed class AppHostModelTests
         await upstream.WriteAsync(down: instances[1], CancellationToken.None);
         Assert.Equal(
             [
-                "server unix:/run/foobar/web-1/http.sock max_fails=1 fail_timeout=10s;",
-                "server unix:/run/foobar/web-2/http.sock max_fails=1 fail_timeout=10s down;",
-                "server unix:/run/foobar/web-3/http.sock max_fails=1 fail_timeout=10s;",
+                "server unix:/run/foobar/web-1/http.sock max_fails=5 fail_timeout=10s;",
+                "server unix:/run/foobar/web-2/http.sock max_fails=5 fail_timeout=10s down;",
+                "server unix:/run/foobar/web-3/http.sock max_fails=5 fail_timeout=10s;",
             ],
             (await File.ReadAllLinesAsync(upstream.ServersFile)).Where(line => line.StartsWith("server ")));
         foreach (var instance in instances)

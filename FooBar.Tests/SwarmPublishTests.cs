@@ -138,7 +138,7 @@ public sealed class SwarmPublishTests
         var config = Assert.IsType<YamlMappingNode>(Assert.Single(stack.Sequence("services", "nginx", "configs")));
         Assert.Equal("/etc/nginx/upstreams/web/servers.dns.conf", config["target"].ToString());
         var file = stack.Scalar("configs", config["source"].ToString(), "file");
-        Assert.Contains("server tasks.web:8080 max_fails=1 fail_timeout=10s;\n", stack.Files[Path.GetFileName(file)]);
+        Assert.Contains("server tasks.web:8080 max_fails=5 fail_timeout=10s;\n", stack.Files[Path.GetFileName(file)]);
         Assert.Equal("8080", stack.Scalar("services", "web", "environment", "HTTP_PORTS"));
         Assert.Equal(["web-1", "web-2", "web-3"], upstream.Servers.Select(s => s.Name));
         Assert.All(["dashboard", "dns", "mysql", "nginx", "web"], service => Assert.Equal(["swarm"], stack.Sequence("services", service, "networks").Select(n => n.ToString())));
@@ -160,7 +160,9 @@ public sealed class SwarmPublishTests
     {
         var stack = await SwarmPublish.PublishAsync(["--FooBar:WebInstances=3"]);
 
-        Assert.Equal("http://127.0.0.1:8080/health", stack.Sequence("services", "web", "healthcheck", "test").Last().ToString());
+        // The app's check is its own heartbeat, fresh while its requests complete: a busy task is not a dead one.
+        Assert.Equal("find /tmp/foobar-web.heartbeat -newermt '10 seconds ago' | grep -q .", stack.Sequence("services", "web", "healthcheck", "test").Last().ToString());
+        Assert.Equal("/tmp/foobar-web.heartbeat", stack.Scalar("services", "web", "environment", "Liveness__HeartbeatFile"));
         Assert.Equal("http://127.0.0.1:80/nginx/health", stack.Sequence("services", "nginx", "healthcheck", "test").Last().ToString());
         Assert.Equal("http://127.0.0.1:18888/health", stack.Sequence("services", "dashboard", "healthcheck", "test").Last().ToString());
         Assert.Equal(["CMD", "mysqladmin", "ping"], stack.Sequence("services", "mysql", "healthcheck", "test").Take(3).Select(t => t.ToString()));

@@ -9,6 +9,8 @@ using Microsoft.Extensions.WebEncoders;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+// Admission control (Admission:*, checked first): a bounded number of requests at once and a short queue; beyond it, a fast 503.
+builder.AddAdmissionControl();
 builder.AddFooBarData("foobardb");
 // The journey page's steps 2 and 3: how the stack's own DNS server answers for the name asked for.
 builder.Services.AddSingleton<FooBar.Web.Dns.StackDns>();
@@ -74,6 +76,7 @@ app.UseFormCharsetCheck();
 
 // No static-file middleware: nginx serves wwwroot itself, and only dynamic requests reach the app.
 app.UseRouting();
+app.UseRateLimiter();
 app.MapRazorPages();
 app.MapDefaultEndpoints();
 

@@ -14,6 +14,19 @@ output_dir=${NGINX_ENVSUBST_OUTPUT_DIR:-/etc/nginx/conf.d}
 # The site's HTTPS port as visitors reach it, for the redirect from HTTP (none: the site is served over HTTP).
 export NGINX_HTTPS_PORT="${NGINX_HTTPS_PORT:-}"
 
+# Per-client limits (templates/default.conf.template): connections at once, requests a second to the app, and the
+# burst above that rate; whole numbers above 0. 32 requests at once keep one address from filling the app instances' queues (a
+# benchmark from one address sets its own: scripts/lib/stack.py UNLIMITED_CLIENT).
+export NGINX_CLIENT_CONNECTIONS="${NGINX_CLIENT_CONNECTIONS:-32}"
+export NGINX_CLIENT_RATE="${NGINX_CLIENT_RATE:-1000}"
+export NGINX_CLIENT_BURST="${NGINX_CLIENT_BURST:-2000}"
+for limit in NGINX_CLIENT_CONNECTIONS NGINX_CLIENT_RATE NGINX_CLIENT_BURST; do
+    value=$(eval "echo \"\$$limit\"")
+    case "$value" in
+        '' | *[!0-9]* | 0 | 0*) echo "[entrypoint] $limit is '$value'; it must be a whole number above 0" >&2; exit 1 ;;
+    esac
+done
+
 if [ "${1:-}" = nginx ] && [ -d "$template_dir" ]; then
     defined=$(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/${\1}/p' | tr '\n' ' ')
     mkdir -p "$output_dir"

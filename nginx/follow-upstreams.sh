@@ -1,5 +1,5 @@
 #!/bin/sh
-# In a swarm an upstream names its servers by DNS (servers.dns.conf: `server tasks.web:8080 max_fails=1;`), and the
+# In a swarm an upstream names its servers by DNS (servers.dns.conf: `server tasks.web:8080 max_fails=5;`), and the
 # tasks behind a name come and go. This writes servers.conf beside each such file, with a `server` line for every
 # address the name resolves to; with --follow it does so again every second and reloads nginx when one changed.
 # nginx 1.22 (Debian's) resolves an upstream's names only when it starts; `resolve` on a server is newer.

@@ -8,6 +8,10 @@
 #   scripts/limits.sh --web-instances 3     redundant mode: web-1 ... web-3 behind nginx (about 5 minutes)
 #   scripts/limits.sh --ha                  high availability: each front door, app instance and MySQL node stopped,
 #                                           killed or hung, the doors upgraded one at a time
+#   scripts/limits.sh --overload [--ha | --web-instances 3]
+#                                           too much traffic instead: the capacity at 64 connections, then floods of
+#                                           2,000 and 10,000 connections on /posts and / (30 s each) beside a visitor
+#                                           from 127.0.0.2 (about 5 minutes a mode; scripts/limits/overload.py)
 #   scripts/limits.sh --help                every option
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -53,7 +53,11 @@ public class StackFixture : IAsyncLifetime, ISite
         _dataVolumes = appHost.UseThrowawayMySqlData(DataVolumeName);
         foreach (var web in appHost.Resources.OfType<ProjectResource>().ToList())
         {
-            appHost.CreateResourceBuilder(web).WithEnvironment("ASPNETCORE_ENVIRONMENT", "Production");
+            var instance = appHost.CreateResourceBuilder(web).WithEnvironment("ASPNETCORE_ENVIRONMENT", "Production");
+            foreach (var (name, value) in WebEnvironment)
+            {
+                instance.WithEnvironment(name, value);
+            }
         }
 
         _app = await appHost.BuildAsync(startup.Token);
@@ -90,6 +94,9 @@ public class StackFixture : IAsyncLifetime, ISite
 
     /// <summary>How long the stack took from its start until every resource was healthy.</summary>
     public TimeSpan StartupTime { get; private set; }
+
+    /// <summary>Environment for every app instance beside the AppHost's own, such as a test's tiny admission limits.</summary>
+    protected virtual IReadOnlyDictionary<string, string> WebEnvironment { get; } = new Dictionary<string, string>();
 
     /// <summary>Arguments for the AppHost, such as its profile.</summary>
     protected virtual string[] AppHostArgs => [];
@@ -221,4 +228,25 @@ public sealed class DatabaseClusterStackFixture : StackFixture
 public sealed class DatabaseClusterCollection : ICollectionFixture<DatabaseClusterStackFixture>
 {
     public const string Name = "database cluster";
+}
+
+/// <summary>
+/// High availability with tiny overload limits, for <see cref="OverloadTests"/>: each instance runs one page view at a
+/// time with one waiting (Admission:*), and nginx serves each client 5 requests a second with a burst of 5.
+/// </summary>
+public sealed class OverloadStackFixture : StackFixture
+{
+    protected override string[] AppHostArgs { get; } =
+        ["--FooBar:HighAvailability=true", "--FooBar:WebInstances=2", "--FooBar:Nginx:ClientRate=5", "--FooBar:Nginx:ClientBurst=5"];
+
+    protected override IReadOnlyDictionary<string, string> WebEnvironment { get; } =
+        new Dictionary<string, string> { ["Admission__ConcurrencyLimit"] = "1", ["Admission__QueueLimit"] = "1" };
+
+    protected override string SiteResource => "nginx-1";
+}
+
+[CollectionDefinition(Name)]
+public sealed class OverloadCollection : ICollectionFixture<OverloadStackFixture>
+{
+    public const string Name = "overload";
 }

@@ -48,8 +48,12 @@ public class ErrorModel(IWebHostEnvironment environment, IConfiguration configur
             TraceUrl = DashboardLink.ForTrace(configuration, TraceId);
         }
 
+        var shedFor = HttpContext.Items[AdmissionControl.ShedItem] as int?;
+        var shed = shedFor is not null;
         (Title, Message) = status switch
         {
+            StatusCodes.Status503ServiceUnavailable when shed => ("The site is busy",
+                $"More visitors than the site can serve at once are asking right now. Please try again in {shedFor} seconds."),
             StatusCodes.Status404NotFound => ("Page not found", "There is no page at this address. It may have moved, or the link may be wrong."),
             StatusCodes.Status400BadRequest => ("Bad request", "The request could not be understood. If you sent a form, reload it and try again."),
             StatusCodes.Status405MethodNotAllowed => ("Method not allowed", $"This address does not take a {Request.Method} request."),
@@ -60,7 +64,11 @@ public class ErrorModel(IWebHostEnvironment environment, IConfiguration configur
             _ => ("Request refused", $"The server answered {status}."),
         };
 
-        if (status == StatusCodes.Status503ServiceUnavailable)
+        if (shedFor is { } seconds)
+        {
+            Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else if (status == StatusCodes.Status503ServiceUnavailable)
         {
             Response.Headers.RetryAfter = ((int)DatabaseUnavailable.RetryAfter.TotalSeconds).ToString();
         }

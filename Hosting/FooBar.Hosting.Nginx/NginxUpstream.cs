@@ -54,11 +54,13 @@ public sealed class NginxUpstream : IResourceAnnotation
     }
 
     /// <summary>
-    /// One <c>server</c> line, with nginx's passive health check: one failed attempt (a refused connection, an error, a
-    /// time-out) takes the server out of rotation for 10 s. The one place these options are written.
+    /// One <c>server</c> line, with nginx's passive health check: 5 failed attempts (refused connections, errors,
+    /// time-outs) within 10 s take the server out of rotation for 10 s. A stopped instance refuses 5 within
+    /// milliseconds; a busy one's occasional time-out does not move its load onto the others. The one place these
+    /// options are written.
     /// </summary>
     internal static string ServerLine(string address, bool down = false) =>
-        $"server {address} max_fails=1 fail_timeout=10s{(down ? " down" : "")};\n";
+        $"server {address} max_fails=5 fail_timeout=10s{(down ? " down" : "")};\n";
 
     private sealed record Server(IResource Resource, Func<CancellationToken, ValueTask<string?>> Address);
 }

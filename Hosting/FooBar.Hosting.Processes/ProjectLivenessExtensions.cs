@@ -1,26 +1,33 @@
 using System.Diagnostics;
 using System.Globalization;
 using Aspire.Hosting.ApplicationModel;
+using FooBar.Hosting.Processes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FooBar.Hosting;
 
-/// <summary>Ends a project that is alive but no longer answers (a deadlock, a stopped process), as a liveness probe does.</summary>
+/// <summary>Ends a project that is alive but makes no progress (a deadlock, a stopped process), as a liveness probe does; never one that is only busy.</summary>
 public static class ProjectLivenessExtensions
 {
+    /// <summary>The environment variable naming the file a project's own heartbeat thread touches while its requests progress.</summary>
+    public const string HeartbeatFileVariable = "Liveness__HeartbeatFile";
+
     /// <summary>
-    /// Once the project is healthy, asks <paramref name="path"/> on its HTTP endpoint every <paramref name="period"/>
-    /// (1 s), waiting at most that long for each answer; after <paramref name="failures"/> (5) unanswered asks in a row
-    /// it kills the process (SIGKILL), so that <see cref="ProjectSupervisionExtensions.WithRestartOnCrash{T}"/> starts it
-    /// again and nginx, its connections to the process broken, sends what it had sent there to another instance. Only
-    /// an ask that times out counts: a refused connection is a program that is exiting, not one that hangs.
+    /// Once the project is healthy, watches it every <paramref name="period"/> (1 s) and kills the process (SIGKILL) when
+    /// it makes no progress for <paramref name="failures"/> (5) periods in a row, so that
+    /// <see cref="ProjectSupervisionExtensions.WithRestartOnCrash{T}"/> starts it again and nginx, its connections to the
+    /// process broken, sends what it had sent there to another instance. Progress is the heartbeat file named in
+    /// <see cref="HeartbeatFileVariable"/>, which a thread of the project's own touches every second while its requests
+    /// complete (FooBar.ServiceDefaults' ProgressHeartbeat): a stopped or deadlocked process stops touching it, a busy one
+    /// does not, however long its queue. Until the project has touched it, an ask of <paramref name="path"/> on its HTTP
+    /// endpoint that times out counts instead; a refused connection is a program that is exiting, not one that hangs.
     /// </summary>
     /// <param name="builder">The project resource builder.</param>
     /// <param name="path">The liveness endpoint's path: one that depends on nothing but the process itself.</param>
-    /// <param name="period">How often to ask, and how long to wait for each answer; 1 s when null.</param>
-    /// <param name="failures">How many unanswered asks in a row end the process; 5 when null.</param>
+    /// <param name="period">How often to look, and how long to wait for each answer; 1 s when null.</param>
+    /// <param name="failures">How many periods in a row without progress end the process; 5 when null.</param>
     /// <param name="endpointName">The project's HTTP endpoint.</param>
     /// <returns>The project resource builder.</returns>
     /// <example>
@@ -36,17 +43,23 @@ public static class ProjectLivenessExtensions
         var allowed = failures ?? 5;
         ArgumentOutOfRangeException.ThrowIfLessThan(allowed, 1, nameof(failures));
         var endpoint = builder.GetEndpoint(endpointName);
+        string? heartbeat = null;
+        if (builder.ApplicationBuilder.ExecutionContext.IsRunMode)
+        {
+            heartbeat = Path.Combine(RunFolder.Create("liveness").Path, $"{builder.Resource.Name}.heartbeat");
+            builder.WithEnvironment(HeartbeatFileVariable, heartbeat);
+        }
         return builder.OnResourceReady((resource, e, cancellationToken) =>
         {
             var stopping = e.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
             // Not awaited: one watch per started process, which ends when that process does.
-            _ = WatchAsync(resource, new Uri(new Uri(endpoint.Url), path), interval, allowed, e.Services, stopping);
+            _ = WatchAsync(resource, new Uri(new Uri(endpoint.Url), path), heartbeat, interval, allowed, e.Services, stopping);
             return Task.CompletedTask;
         });
     }
 
-    private static async Task WatchAsync(IResource resource, Uri alive, TimeSpan interval, int allowed, IServiceProvider services,
-        CancellationToken stopping)
+    private static async Task WatchAsync(IResource resource, Uri alive, string? heartbeat, TimeSpan interval, int allowed,
+        IServiceProvider services, CancellationToken stopping)
     {
         var notifications = services.GetRequiredService<ResourceNotificationService>();
         var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(resource);
@@ -54,6 +67,8 @@ public static class ProjectLivenessExtensions
         {
             return;
         }
+        // A heartbeat older than the watch is the previous process's (one killed leaves its file behind).
+        var watchStarted = DateTime.UtcNow;
         // A connection per ask: a hung process must not be hidden behind one kept alive from before.
         using var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { Timeout = interval };
         var unanswered = 0;
@@ -62,24 +77,35 @@ public static class ProjectLivenessExtensions
             while (RunningProcess(notifications, resource.Name) == watched)
             {
                 var asked = Stopwatch.GetTimestamp();
-                try
+                string why;
+                if (heartbeat is not null && File.Exists(heartbeat))
                 {
-                    using var answer = await client.GetAsync(alive, stopping);
-                    unanswered = 0;
+                    var beat = File.GetLastWriteTimeUtc(heartbeat);
+                    var age = DateTime.UtcNow - (beat > watchStarted ? beat : watchStarted);
+                    unanswered = age >= allowed * interval ? allowed : 0;
+                    why = $"made no progress for {age.TotalSeconds:0} s (its heartbeat, {heartbeat}, stopped)";
                 }
-                catch (TaskCanceledException) when (!stopping.IsCancellationRequested)
+                else
                 {
-                    unanswered++;
-                }
-                catch (HttpRequestException)
-                {
-                    // Refused or reset: the process is exiting or gone, which its own exit reports.
+                    try
+                    {
+                        using var answer = await client.GetAsync(alive, stopping);
+                        unanswered = 0;
+                    }
+                    catch (TaskCanceledException) when (!stopping.IsCancellationRequested)
+                    {
+                        unanswered++;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        // Refused or reset: the process is exiting or gone, which its own exit reports.
+                    }
+                    why = $"did not answer {alive.AbsolutePath} for {(allowed * interval).TotalSeconds:0} s ({allowed} asks in a row)";
                 }
 
                 if (unanswered >= allowed && RunningProcess(notifications, resource.Name) == watched)
                 {
-                    logger.LogWarning("Did not answer {Path} for {Seconds:0} s ({Count} asks in a row); ending process {Pid} so that it is restarted.",
-                        alive.AbsolutePath, (allowed * interval).TotalSeconds, allowed, watched);
+                    logger.LogWarning("Process {Pid} {Why}; ending it so that it is restarted.", watched, why);
                     Kill(watched);
                     return;
                 }

@@ -19,6 +19,12 @@ REPO = Path(__file__).resolve().parents[2]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+# nginx's per-client limits (FooBar:Nginx:Client*) for runs that load the site from one address on purpose (bench,
+# limits' scale steps): far above what they send, so they measure the stack, not the limits.
+UNLIMITED_CLIENT = {"FooBar__Nginx__ClientConnections": "100000", "FooBar__Nginx__ClientRate": "1000000",
+                    "FooBar__Nginx__ClientBurst": "1000000"}
+
+
 def log(prefix, message):
     print(f"[{prefix}] {message}", flush=True)
 
@@ -117,16 +123,17 @@ class Stack:
         self.site_dns = None  # how the stack's DNS resolved the site's name (site_http.resolve_site)
 
     @classmethod
-    def start(cls, run_args, log_path, ready_url, milestones=None, timeout=180):
+    def start(cls, run_args, log_path, ready_url, milestones=None, timeout=180, env=None):
         """Starts scripts/run.sh --no-build (already built) in a session of its own and returns once `ready_url`
         answers 200. `milestones` (name -> (url, statuses)) are timed on the way: `timeline` says after how many
-        seconds each first answered, the ready URL as "site / is 200"."""
+        seconds each first answered, the ready URL as "site / is 200". `env` is added to the AppHost's environment
+        (such as FooBar__Nginx__ClientRate)."""
         if get(ready_url, timeout=1.0)[0] is not None:
             raise SystemExit(f"{ready_url} answers already: another stack is running (scripts/run.sh?); stop it first")
         log_file = open(log_path, "w")
         started = time.monotonic()
         process = subprocess.Popen([str(REPO / "scripts/run.sh"), "--no-build", *run_args], stdout=log_file,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+                                   stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **(env or {})})
         stack = cls(process.pid, process, log_path)
         waiting = {**(milestones or {}), "site / is 200": (ready_url, (200,))}
         while "site / is 200" not in stack.timeline and time.monotonic() - started < timeout:

@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import wrk  # noqa: E402  (scripts/lib: what bench and limits share)
 from aspire_cli import AspireCli  # noqa: E402
 from site_http import SITE, get  # noqa: E402
-from stack import CLK_TCK, REPO, Stack, commit, containers, cpu_by_group, machine, memory_by_group, processes, run  # noqa: E402
+from stack import CLK_TCK, REPO, UNLIMITED_CLIENT, Stack, commit, containers, cpu_by_group, machine, memory_by_group, processes, run  # noqa: E402
 from stack import log as stack_log  # noqa: E402
+import overload  # noqa: E402  (scripts/limits/overload.py: --overload)
 import steady_load  # noqa: E402
 from steady_load import SteadyLoad  # noqa: E402
 from waiting import wait_until  # noqa: E402
@@ -569,12 +570,20 @@ def main():
     parser.add_argument("--parts", default="spof,maintenance,scale",
                         help="which parts to run, comma-separated (default: all three)")
     parser.add_argument("--rate", type=int, default=60, help="requests per second of the steady load (default 60)")
+    parser.add_argument("--overload", action="store_true",
+                        help="instead of the parts: the capacity at 64 connections, then floods of --floods connections on "
+                             "each of --flood-paths from 127.0.0.1 while a visitor from 127.0.0.2 loads the home page "
+                             "(scripts/limits/overload.py)")
+    parser.add_argument("--floods", default="2000,10000", help="--overload: the floods' connections (default 2000,10000)")
+    parser.add_argument("--flood-paths", default="/posts,/", help="--overload: the flooded paths (default /posts,/)")
+    parser.add_argument("--flood-seconds", type=int, default=30, help="--overload: each flood's length (default 30 s)")
     parser.add_argument("--quick", action="store_true", help="short phases, for developing this script; not for figures")
     parser.add_argument("--out", default=str(REPO / "TestResults/limits"), help="folder for the figures")
     parser.add_argument("--print", metavar="JSON", help="print the tables of an earlier run's figures, and stop")
     args = parser.parse_args()
     if args.print:
-        print_tables(json.loads(Path(args.print).read_text()))
+        printed = json.loads(Path(args.print).read_text())
+        (overload.print_table if "overload" in printed else print_tables)(printed)
         return
     parts = set(args.parts.split(","))
     if args.web_instances is None:
@@ -595,6 +604,10 @@ def main():
                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "phases": []}
     names = web_resources(args.web_instances)
 
+    if args.overload:
+        run_overload(args, mode, out, stamp, results, began)
+        return
+
     staging = out / f"build-{run_id}"
     if "maintenance" in parts:
         stage_build(configuration, staging, f"limits-{run_id}")
@@ -604,7 +617,8 @@ def main():
     run_args = (["--production"] if args.profile == "production" else []) + (["--ha"] if args.ha else []) \
         + ["--web-instances", str(args.web_instances)]
     log(f"starting the stack ({mode}, {args.profile} profile)")
-    stack = Stack.start(run_args, out / f"stack-{run_id}.log", f"{SITE}/")
+    # Its steady load and scale steps come from one address: nginx's per-client limits are not what it measures.
+    stack = Stack.start(run_args, out / f"stack-{run_id}.log", f"{SITE}/", env=UNLIMITED_CLIENT)
     log(f"the site answered after {stack.timeline['site / is 200']} s")
     results["site_dns"] = stack.site_dns
     cli = load = limits = None
@@ -703,6 +717,39 @@ def main():
     m = results["machine"]
     print(f"\nmachine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GiB; commit {results['commit']}; "
           f"{args.profile} profile; {'QUICK (development) timings; ' if args.quick else ''}run took {results['duration_s']} s")
+    print(f"figures: {path}")
+
+
+def run_overload(args, mode, out, stamp, results, began):
+    """--overload: the stack started in the mode asked for, the capacity measured, then flooded; one table."""
+    floods = [int(n) for n in args.floods.split(",")]
+    paths = args.flood_paths.split(",")
+    run_args = (["--production"] if args.profile == "production" else []) + (["--ha"] if args.ha else []) \
+        + ["--web-instances", str(args.web_instances)]
+    log(f"starting the stack ({mode}, {args.profile} profile)")
+    stack = Stack.start(run_args, out / f"stack-{results['run_id']}.log", f"{SITE}/")
+    cli = None
+    try:
+        cli = AspireCli(stack.pid)
+        names = web_resources(args.web_instances)
+        for name in names:
+            cli.wait(name, "healthy")
+        for path in PROBES * 3:
+            get(SITE + path)
+        results["flood_seconds"] = args.flood_seconds
+        results["overload"] = overload.measure(cli, names, args.flood_seconds, floods, paths)
+    finally:
+        if cli:
+            cli.close()
+        log("stopping the stack")
+        stack.stop()
+    results["duration_s"] = round(time.monotonic() - began)
+    path = out / f"overload-{mode}-{stamp}.json"
+    path.write_text(json.dumps(results, indent=2))
+    overload.print_table(results)
+    m = results["machine"]
+    print(f"\nmachine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GiB; commit {results['commit']}; {args.profile} profile; "
+          f"{os.getloadavg()[0]:.1f} load average at the end (other work on the machine counts); run took {results['duration_s']} s")
     print(f"figures: {path}")
 
 

@@ -42,7 +42,8 @@ var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.C
     .WithHttpHealthProbe("/health")
     // If it crashes, start it again (back-off 1 s, 2 s, 4 s … 30 s): a single instance has no other to take over.
     .WithRestartOnCrash()
-    // If it stops answering (a deadlock), end it after 5 s so that the line above starts it again.
+    // If it makes no progress (a deadlock, a stopped process) for 5 s, end it so that the line above starts it again; a busy
+    // one, whose requests still complete, is never ended (its own heartbeat thread tells the two apart).
     .WithLivenessProbe("/alive")
     .WithProfile(profile)
     .WithDashboardLinks()

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.RateLimiting;
+using MySqlConnector;
 
 namespace FooBar.Web.Requests;
 
@@ -80,7 +81,8 @@ public sealed record AdmissionOptions(int ConcurrencyLimit, int QueueLimit, int 
     /// <returns>The options.</returns>
     public static AdmissionOptions From(IConfiguration configuration)
     {
-        var pool = configuration.GetValue<int?>("Database:MaxPoolSize") ?? 100;
+        // The pool as FooBar.Web.Data sizes it: the AppHost's share, or MySqlConnector's own default.
+        var pool = configuration.GetValue<int?>("Database:MaxPoolSize") ?? (int)new MySqlConnectionStringBuilder().MaximumPoolSize;
         var options = new AdmissionOptions(
             Read(configuration, nameof(ConcurrencyLimit)) ?? Math.Min(DefaultConcurrencyLimit, pool),
             Read(configuration, nameof(QueueLimit)) ?? DefaultQueueLimit,

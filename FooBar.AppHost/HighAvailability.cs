@@ -15,9 +15,8 @@ internal sealed record HighAvailability(bool Enabled, int FrontDoors)
     // Each door is an nginx of its own and a port of its own (the site's port + its number): a bound that catches a typo.
     private const int MostFrontDoors = 8;
 
-    /// <summary>With high availability, the fewest app instances and the number run unless configured.</summary>
+    /// <summary>With high availability, the fewest app instances (<see cref="WebInstances.ScaledOut"/> unless configured).</summary>
     public const int FewestWebInstances = 2;
-    public const int DefaultWebInstances = 3;
 
     /// <summary>With high availability, MySQL is a Galera cluster of this many nodes (mysql-1 … mysql-3): any one may fail.</summary>
     public const int DatabaseNodes = 3;

@@ -29,7 +29,7 @@ var dns = builder.AddDnsServer("dns", "foobar.com", port: 8053)
 
 // The application servers: render dynamic pages from MySQL data. One ("web", the seed's single server), or with
 // FooBar:WebInstances = N the redundant mode: web-1 … web-N, each its own resource, which nginx balances across.
-var webInstances = WebInstances.From(builder.Configuration, highAvailability);
+var webInstances = WebInstances.From(builder.Configuration, highAvailability, builder.ExecutionContext);
 var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.Count, instance => instance
     // Its built program on its own port: no `dotnet run` wrapper, no proxy in front.
     .RunDirectly()

@@ -7,7 +7,7 @@ namespace FooBar.AppHost;
 /// How many instances of FooBar.Web run behind nginx, from configuration key <c>FooBar:WebInstances</c>
 /// (<c>scripts/run.sh --web-instances N</c> sets it): 1 by default, the seed's single application server; two or
 /// more make the redundant mode, where one instance can fail or be restarted while the others answer. High
-/// availability needs two or more, and runs three unless told.
+/// availability needs two or more, and it and a published stack (scripts/swarm.sh) run three unless told.
 /// </summary>
 internal sealed record WebInstances(int Count)
 {
@@ -32,11 +32,13 @@ internal sealed record WebInstances(int Count)
     /// </summary>
     public int PoolSizeEach => Math.Min(DefaultPoolSize, (DatabaseConnections - ReservedConnections) / Count);
 
-    public static WebInstances From(IConfiguration configuration, HighAvailability highAvailability)
+    /// <summary>With high availability, and in a published stack (built to scale out), the number run unless configured.</summary>
+    public const int ScaledOut = 3;
+
+    public static WebInstances From(IConfiguration configuration, HighAvailability highAvailability, DistributedApplicationExecutionContext executionContext)
     {
-        var (fewest, count) = highAvailability.Enabled
-            ? (HighAvailability.FewestWebInstances, configuration.GetValue("FooBar:WebInstances", HighAvailability.DefaultWebInstances))
-            : (1, configuration.GetValue("FooBar:WebInstances", 1));
+        var fewest = highAvailability.Enabled ? HighAvailability.FewestWebInstances : 1;
+        var count = configuration.GetValue("FooBar:WebInstances", highAvailability.Enabled || executionContext.IsPublishMode ? ScaledOut : 1);
         if (count < fewest || count > Most)
         {
             throw new InvalidOperationException($"FooBar:WebInstances is {count}; it must be between {fewest} and {Most}"

@@ -14,8 +14,8 @@
 #
 # --ha (with --nodes 3 or more): the high-availability stack, a front door and a DNS server on every node, a Galera node
 # on each of nodes 1-3, and the site's one address floating between the nodes (keepalived), which up prints.
-# Defaults: stack foobar, 3 web instances, site ports 443 (HTTPS) and 8080 (HTTP, a 301 to HTTPS), DNS port 8053, dashboard
-# port 18888; the certificate is setup's (/etc/foobar/tls/www.foobar.com.pem), made a secret of the stack. Images are tagged with
+# Defaults: stack foobar; the web instances and the published ports are the model's (FooBar.AppHost: 3 web instances, site
+# ports 443 for HTTPS and 8080 for HTTP, a 301 to HTTPS, DNS port 8053, dashboard port 18888); the certificate is setup's (/etc/foobar/tls/www.foobar.com.pem), made a secret of the stack. Images are tagged with
 # the commit (and a hash of uncommitted changes), so a deploy names exactly what it runs.
 set -euo pipefail
 export PATH="/usr/local/bin:$PATH"
@@ -28,7 +28,7 @@ fail() { printf '[swarm] %s\n' "$*" >&2; exit 1; }
 
 command=${1:-}
 [ $# -gt 0 ] && shift
-stack=foobar instances=3 port=8080 https_port=443 dns_port=8053 dashboard_port=18888 nodes=1 node= ha=
+stack=foobar instances= port= https_port= dns_port= dashboard_port= nodes=1 node= ha=
 while [ $# -gt 0 ]; do
   case "$1" in
     --stack) stack=$2; shift 2 ;;
@@ -50,18 +50,16 @@ done
 out="$repo/out/swarm/$stack"
 # A stack that up deployed with --ha has a floating address: the other commands find it by its service.
 if [ "$command" != up ] && docker service inspect "${stack}_floating-address" >/dev/null 2>&1; then ha=1; fi
-# ...and the ports it publishes, rather than up's defaults (the container ports are the model's: nginx 80 and 443, DNS 53).
-# published SERVICE TARGET DEFAULT: the port SERVICE publishes for its container port TARGET, or DEFAULT.
+# The ports the running stack publishes, as the model wrote them or up was given (the container ports are the model's too:
+# nginx 80 and 443, DNS 53, the dashboard 18888): every command but up reads them back, and up once it has deployed.
 published() {
-  local found
-  found=$(docker service inspect -f "{{range .Spec.EndpointSpec.Ports}}{{if eq .TargetPort $2}}{{.PublishedPort}} {{end}}{{end}}" \
-    "${stack}_$1" 2>/dev/null | awk '{ print $1 }') || true
-  echo "${found:-$3}"
+  docker service inspect -f "{{range .Spec.EndpointSpec.Ports}}{{if eq .TargetPort $2}}{{.PublishedPort}} {{end}}{{end}}" \
+    "${stack}_$1" 2>/dev/null | awk '{ print $1 }' || true
 }
-if [ "$command" != up ] && docker service inspect "${stack}_nginx" >/dev/null 2>&1; then
-  port=$(published nginx 80 "$port") https_port=$(published nginx 443 "$https_port")
-  dns_port=$(published dns 53 "$dns_port") dashboard_port=$(published dashboard 18888 "$dashboard_port")
-fi
+read_ports() {
+  port=$(published nginx 80) https_port=$(published nginx 443) dns_port=$(published dns 53) dashboard_port=$(published dashboard 18888)
+}
+if [ "$command" != up ] && docker service inspect "${stack}_nginx" >/dev/null 2>&1; then read_ports; fi
 # The node label that says this script made the swarm, so `down` leaves only a swarm it made.
 made_label=foobar.swarm-made-by-script
 # Long enough for a first start on a slow machine (MySQL initialises its data, the app migrates it).
@@ -132,9 +130,12 @@ stack_subnet() {
 # Writes the stack and the images' recipes from the AppHost's model, and publishes the app into its recipe.
 publish() {
   local started=$SECONDS
-  local options=("--FooBar:WebInstances=$instances" --FooBar:Profile=Production "--Swarm:SiteAddresses=$(site_addresses)")
+  local options=(--FooBar:Profile=Production "--Swarm:SiteAddresses=$(site_addresses)")
+  [ -z "$instances" ] || options+=("--FooBar:WebInstances=$instances")
   if [ -n "$ha" ]; then options+=(--FooBar:HighAvailability=true "--Swarm:FloatingAddress=$(nodes_floating_address)"); fi
-  log "publishing the stack from the AppHost ($instances web instances, production profile${ha:+, high availability}) to ${out#"$repo"/}"
+  local described="$instances web instances"
+  [ -n "$instances" ] || described="the model's number of web instances"
+  log "publishing the stack from the AppHost ($described, production profile${ha:+, high availability}) to ${out#"$repo"/}"
   rm -rf "$out"
   mkdir -p "$out"
   dotnet run --project "$repo/FooBar.AppHost" -v quiet -- --operation publish --step publish --output-path "$out" \
@@ -179,10 +180,16 @@ create_secrets() {
 }
 
 deploy() {
-  FOOBAR_STACK=$stack FOOBAR_IMAGE_TAG=$1 FOOBAR_IMAGE_PREFIX=$(image_prefix) FOOBAR_SUBNET=$(stack_subnet) \
-    NGINX_PORT=$port NGINX_HTTPS_PORT=$https_port DNS_PORT=$dns_port DASHBOARD_PORT=$dashboard_port \
+  # Only the ports up was given: the stack file holds the model's for the rest.
+  local ports=()
+  [ -z "$port" ] || ports+=("NGINX_PORT=$port")
+  [ -z "$https_port" ] || ports+=("NGINX_HTTPS_PORT=$https_port")
+  [ -z "$dns_port" ] || ports+=("DNS_PORT=$dns_port")
+  [ -z "$dashboard_port" ] || ports+=("DASHBOARD_PORT=$dashboard_port")
+  env FOOBAR_STACK="$stack" FOOBAR_IMAGE_TAG="$1" FOOBAR_IMAGE_PREFIX="$(image_prefix)" FOOBAR_SUBNET="$(stack_subnet)" "${ports[@]}" \
     docker stack deploy --prune --resolve-image never --detach=true --compose-file "$out/stack.yaml" "$stack" >/dev/null
   log "deployed stack $stack"
+  read_ports
 }
 
 services() { docker service ls --filter "label=com.docker.stack.namespace=$stack" --format '{{.Name}} {{.Replicas}}'; }

@@ -16,8 +16,8 @@ namespace FooBar.Tests;
 [Trait(Speed.Name, Speed.Docker)]
 public sealed class DnsTests(StackFixture stack, ITestOutputHelper output)
 {
-    // Of the 400 malformed packets (seed 22), those NSD answered on this machine: 0 (measured 2026-12-07); half, for a loaded one.
-    private const int MalformedRepliesAtLeast = 100;
+    // Of the 400 malformed packets (seed 22), NSD answered 266 on the 2-core VM (2026-12-07); half that, for a loaded machine.
+    private const int MalformedRepliesAtLeast = 130;
 
     private StackDns Dns => StackDns.Of(stack.App);
 

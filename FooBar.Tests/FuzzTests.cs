@@ -22,9 +22,9 @@ public sealed partial class FuzzTests(StackFixture stack, ITestOutputHelper outp
     private const int RequestCount = 1_200;
     private const int Parallelism = 4;
     private static readonly TimeSpan Slowest = TimeSpan.FromSeconds(2);
-    // Of the 1,200 (seed above), those nginx answers with a status line: the others are its 444 for hosts it does not
-    // serve. 000 answered on the 2-core VM, 2026-12-07; fewer means requests were closed that should have been answered.
-    private const int AnsweredAtLeast = 600;
+    // Of the 1,200 (seed above), those nginx answers with a status line: the others get its 444 for hosts it does not
+    // serve. 988 were answered (212 closed) on the 2-core VM, 2026-12-07; fewer means requests closed that it should answer.
+    private const int AnsweredAtLeast = 950;
 
     private static readonly string[] Methods =
         ["GET", "GET", "GET", "HEAD", "POST", "POST", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "FOO", "PROPFIND", "get", "BREW"];

@@ -56,14 +56,16 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
     public async Task The_apps_node_stopped_for_ten_seconds_under_load_costs_no_request_and_loses_or_doubles_no_post()
     {
         var node = await NodeInUseAsync();
+        var movedTo = new Dictionary<string, long>();
         var (requests, load) = await UnderLoadAsync(async () =>
         {
             await stack.App.ExecuteCommandAsync(node, KnownResourceCommands.StopCommand);
-            await Task.Delay(TimeSpan.FromSeconds(10));
+            movedTo = await StayDownAsync(node, TimeSpan.FromSeconds(10));
             await stack.App.ExecuteCommandAsync(node, KnownResourceCommands.StartCommand);
             await WaitUntilSyncedAsync(node);
         });
 
+        AssertMovedOff(node, movedTo);
         await AssertNothingLostAsync(requests, load);
     }
 
@@ -71,17 +73,19 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
     public async Task The_apps_node_killed_under_load_costs_no_request_and_rejoins_synced_when_started()
     {
         var node = await NodeInUseAsync();
+        var movedTo = new Dictionary<string, long>();
         var (requests, load) = await UnderLoadAsync(async () =>
         {
             // SIGKILL, as a crash or the out-of-memory killer would end it: no clean leave from the cluster.
             await DockerEngine.KillContainerAsync(stack.App.ContainerName(node));
             await stack.App.ResourceNotifications.WaitForResourceAsync(node, e => e.Snapshot.State?.Text == KnownResourceStates.Exited)
                 .WaitAsync(TimeSpan.FromSeconds(30));
-            await Task.Delay(TimeSpan.FromSeconds(5));
+            movedTo = await StayDownAsync(node, TimeSpan.FromSeconds(5));
             await stack.App.ExecuteCommandAsync(node, KnownResourceCommands.StartCommand);
             await WaitUntilSyncedAsync(node);
         });
 
+        AssertMovedOff(node, movedTo);
         await AssertNothingLostAsync(requests, load);
         await using var db = await OpenNodeAsync(node);
         Assert.Equal("3", await StatusAsync(db, "wsrep_cluster_size"));
@@ -132,6 +136,9 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
             retries += (await stack.App.LogLinesAsync(web)).Count(line => line.Contains("Database call failed"));
         }
         output.WriteLine($"database calls the app ran again on another node: {retries}");
+        // Pages from MySQL answered while the fault lasted: the app served them from the other nodes.
+        var answeredDuring = during.Count(r => r.Method == "GET" && r.Succeeded && r.Path != "/css/site.css");
+        Assert.True(answeredDuring >= 20, $"only {answeredDuring} pages from MySQL were answered during the fault ({during.Count} requests)");
         return (requests, load);
     }
 
@@ -156,14 +163,41 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
     // The node most of the app's connections are on: the first the app could reach (LoadBalance=FailOver).
     private async Task<string> NodeInUseAsync()
     {
-        var connections = new Dictionary<string, long>();
-        foreach (var node in Nodes)
-        {
-            await using var db = await OpenNodeAsync(node);
-            connections[node] = await db.ScalarAsync<long>("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'foobar_web'");
-        }
+        var connections = await AppConnectionsAsync(Nodes);
         output.WriteLine($"the app's connections: {string.Join(", ", connections.Select(c => $"{c.Key} {c.Value}"))}");
         return connections.MaxBy(c => c.Value).Key;
+    }
+
+    // Keeps `failed` down for `downFor` (longer if the app takes longer to move off) and returns the app's connections on
+    // the other nodes that ran a statement in the last two seconds: the load keeps the app querying, so once it has moved
+    // off some are always that fresh (PROCESSLIST's TIME counts from a connection's last statement).
+    private async Task<Dictionary<string, long>> StayDownAsync(string failed, TimeSpan downFor)
+    {
+        var down = System.Diagnostics.Stopwatch.StartNew();
+        var others = Nodes.Where(node => node != failed).ToList();
+        var inUse = await Poll.UntilAsync(() => AppConnectionsAsync(others, usedWithinSeconds: 2), connections => connections.Values.Sum() > 0,
+            TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(250));
+        output.WriteLine($"{failed} down; {down.Elapsed.TotalSeconds:0.0} s later the app's connections in use: {string.Join(", ", inUse.Select(c => $"{c.Key} {c.Value}"))}");
+        if (downFor > down.Elapsed)
+        {
+            await Task.Delay(downFor - down.Elapsed);
+        }
+        return inUse;
+    }
+
+    private static void AssertMovedOff(string failed, Dictionary<string, long> inUse) =>
+        Assert.True(inUse.Values.Sum() > 0, $"with {failed} down, no connection of the app on another node ran a statement: it did not move off");
+
+    private async Task<Dictionary<string, long>> AppConnectionsAsync(IEnumerable<string> nodes, int? usedWithinSeconds = null)
+    {
+        var connections = new Dictionary<string, long>();
+        foreach (var node in nodes)
+        {
+            await using var db = await OpenNodeAsync(node);
+            connections[node] = await db.ScalarAsync<long>("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'foobar_web'"
+                + (usedWithinSeconds is { } seconds ? $" AND TIME <= {seconds}" : ""));
+        }
+        return connections;
     }
 
     private async Task WaitUntilSyncedAsync(string node, DateTime? startedSince = null)
@@ -187,18 +221,7 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
         }
     }
 
-    // Root on one node only, reading what the cluster committed before (wsrep_sync_wait): every node must hold every post.
-    private async Task<MySqlConnection> OpenNodeAsync(string node)
-    {
-        var settings = await stack.App.GetLoopbackMySqlConnectionStringAsync("foobardb");
-        var endpoint = stack.App.GetEndpoint(node, "tcp");
-        settings.Server = endpoint.Host;
-        settings.Port = (uint)endpoint.Port;
-        var connection = new MySqlConnection(settings.ConnectionString);
-        await connection.OpenAsync();
-        await connection.ExecuteAsync("SET SESSION wsrep_sync_wait = 1");
-        return connection;
-    }
+    private Task<MySqlConnection> OpenNodeAsync(string node) => stack.Database.OpenNodeAsync(node);
 
     private static async Task<string?> StatusAsync(MySqlConnection db, string name) =>
         await db.ScalarAsync<string>($"SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '{name.ToUpperInvariant()}'");

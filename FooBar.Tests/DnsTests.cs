@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using DnsClient;
 using DnsClient.Protocol;
 using FooBar.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace FooBar.Tests;
 
@@ -13,8 +14,11 @@ namespace FooBar.Tests;
 /// </summary>
 [Collection(StackCollection.Name)]
 [Trait(Speed.Name, Speed.Docker)]
-public sealed class DnsTests(StackFixture stack)
+public sealed class DnsTests(StackFixture stack, ITestOutputHelper output)
 {
+    // Of the 400 malformed packets (seed 22), NSD answered 266 on the 2-core VM (2026-12-07); half that, for a loaded machine.
+    private const int MalformedRepliesAtLeast = 130;
+
     private StackDns Dns => StackDns.Of(stack.App);
 
     [Theory]
@@ -62,17 +66,18 @@ public sealed class DnsTests(StackFixture stack)
     [Fact]
     public async Task Malformed_packets_get_no_answer_for_what_it_does_not_own_and_the_server_answers_afterwards()
     {
+        const int packets = 400;
         var random = new Random(22);
         // A well-formed query for a name it does not own, to mutate, and bytes at random: 400 packets in all.
         var query = QueryFor("example.org", id: 0x2222);
         using var udp = new UdpClient(AddressFamily.InterNetwork);
         udp.Connect(Dns.Server);
-        var (sent, replies) = (0, 0);
-        for (var i = 0; i < 400; i++)
+        var (replies, mutated) = (0, 0);
+        for (var i = 0; i < packets; i++)
         {
             var packet = i % 2 == 0 ? Mutate(query, random) : RandomBytes(random, random.Next(0, 600));
+            mutated += i % 2 == 0 ? 1 : 0;
             await udp.SendAsync(packet);
-            sent++;
             using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(20));
             try
             {
@@ -86,8 +91,10 @@ public sealed class DnsTests(StackFixture stack)
             }
         }
 
-        Assert.Equal(400, sent);
-        Assert.True(replies > 0, "no malformed packet got any reply (FORMERR, REFUSED): was anything listening?");
+        output.WriteLine($"{replies} of {packets} malformed packets got a reply (FORMERR, REFUSED, NOTIMP)");
+        // Most mutated queries still parse as far as a header with an id, which NSD answers: a server that stopped
+        // answering part way, or never listened, gets fewer.
+        Assert.True(replies >= MalformedRepliesAtLeast, $"only {replies} of {packets} malformed packets ({mutated} mutated queries) got a reply, fewer than {MalformedRepliesAtLeast}");
         var response = await Dns.Client().QueryAsync("www.foobar.com", QueryType.A);
         Assert.Equal(DnsHeaderResponseCode.NoError, response.Header.ResponseCode);
         Assert.Single(response.Answers.ARecords());
@@ -143,7 +150,7 @@ public sealed class DnsTests(StackFixture stack)
         Assert.True(answeredDuring >= 10, $"only {answeredDuring} queries answered while the zone was reloaded ({reloads})");
         var serialAfter = Assert.Single((await client.QueryAsync("foobar.com", QueryType.SOA)).Answers.SoaRecords()).Serial;
         Assert.True(serialAfter >= serialBefore + 2, $"serial {serialBefore} → {serialAfter}");
-        Console.WriteLine($"DNS reload: {answered} queries answered ({answeredDuring} during the reloads), 0 failed, two reloads in {reloads.TotalMilliseconds:0} ms");
+        output.WriteLine($"DNS reload: {answered} queries answered ({answeredDuring} during the reloads), 0 failed, two reloads in {reloads.TotalMilliseconds:0} ms");
     }
 
     [Fact]

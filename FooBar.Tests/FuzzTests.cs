@@ -22,6 +22,9 @@ public sealed partial class FuzzTests(StackFixture stack, ITestOutputHelper outp
     private const int RequestCount = 1_200;
     private const int Parallelism = 4;
     private static readonly TimeSpan Slowest = TimeSpan.FromSeconds(2);
+    // Of the 1,200 (seed above), those nginx answers with a status line: the others get its 444 for hosts it does not
+    // serve. 988 were answered (212 closed) on the 2-core VM, 2026-12-07; fewer means requests closed that it should answer.
+    private const int AnsweredAtLeast = 950;
 
     private static readonly string[] Methods =
         ["GET", "GET", "GET", "HEAD", "POST", "POST", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "FOO", "PROPFIND", "get", "BREW"];
@@ -85,6 +88,9 @@ public sealed partial class FuzzTests(StackFixture stack, ITestOutputHelper outp
         }
         Assert.Equal(RequestCount, results.Count);
         Assert.True(failures.Count == 0, $"{failures.Count} of {results.Count} answers failed; first: {failures.FirstOrDefault()}");
+        // A closed connection passes only as one of the few: most requests must get a real answer.
+        var answered = results.Count(r => r.Response?.Status is not null);
+        Assert.True(answered >= AnsweredAtLeast, $"only {answered} of {results.Count} requests got an answer, fewer than {AnsweredAtLeast}");
     }
 
     private static string? Problem(RawResponse? response, TimeSpan elapsed, string? error)

@@ -166,8 +166,13 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
         {
             foreach (var door in Doors)
             {
+                var container = ((NginxFrontDoorResource)stack.App.Resource(door)).ContainerName;
+                var before = await WorkersAsync(container);
                 await stack.App.ExecuteCommandAsync(door, NginxCommandExtensions.ReloadCommandName);
-                await Task.Delay(TimeSpan.FromSeconds(2));
+                // The next door reloads once this one's reload is over: new workers only, the old ones done with their requests.
+                var after = await Poll.UntilAsync(() => WorkersAsync(container), workers => workers.Count > 0 && !workers.Overlaps(before),
+                    TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
+                Assert.True(after.Count > 0 && !after.Overlaps(before), $"{door}'s workers after its reload: {string.Join(", ", after)} (before: {string.Join(", ", before)})");
             }
         }, gets: 30, posts: 3);
 
@@ -216,6 +221,12 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
         load.AssertEveryAcknowledgedPostStored(await stack.Database.PostIdsTitledAsync(load.PostMarker));
         return requests;
     }
+
+    // The process ids of an nginx container's workers, those shutting down after a reload included.
+    private static async Task<HashSet<string>> WorkersAsync(string container) =>
+        (await DockerEngine.RunAsync("exec", container, "sh", "-c",
+            "for p in /proc/[0-9]*; do grep -qs 'nginx: worker process' \"$p/cmdline\" && echo \"${p#/proc/}\"; done; true"))
+        .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
 
     private static async Task<string> ContainerIdAsync(string container) =>
         (await DockerEngine.RunAsync("inspect", "--format", "{{.Id}}", container)).Trim();

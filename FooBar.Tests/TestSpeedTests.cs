@@ -1,11 +1,15 @@
 using System.Reflection;
+using System.Text.RegularExpressions;
 using FooBar.Tests.Infrastructure;
 
 namespace FooBar.Tests;
 
-/// <summary>The speeds that scripts/test.sh --fast selects on: a class without one would run in neither or the wrong run.</summary>
+/// <summary>
+/// The speeds that scripts/test.sh --fast selects on (a class without one would run in neither or the wrong run), and what
+/// the test sources can be checked for without running them: no thread put to sleep, nothing written to the console.
+/// </summary>
 [Trait(Speed.Name, Speed.Fast), LeavesNoAppHostData]
-public sealed class TestSpeedTests
+public sealed partial class TestSpeedTests
 {
     private static readonly IReadOnlyList<Type> TestClasses = typeof(TestSpeedTests).Assembly.GetTypes()
         .Where(type => type.GetMethods().Any(method => method.GetCustomAttributes<FactAttribute>().Any()))
@@ -42,6 +46,40 @@ public sealed class TestSpeedTests
         Assert.All(fast, type => Assert.True(type.GetCustomAttribute<LeavesNoAppHostDataAttribute>() is not null,
             $"{type.Name} is marked fast but not [LeavesNoAppHostData]"));
     }
+
+    [Fact]
+    public void No_test_source_puts_a_thread_to_sleep_or_writes_to_the_console()
+    {
+        var sources = TestSources().ToList();
+
+        Assert.Contains(sources, source => source.EndsWith($"{Path.DirectorySeparatorChar}{nameof(TestSpeedTests)}.cs", StringComparison.Ordinal));
+        // A fixed sleep blocks a thread the other tests share (poll the condition with Poll.UntilAsync); the console is
+        // nobody's output under dotnet test (write to ITestOutputHelper). A line may say why it must, as "// allowed: why".
+        var offences = sources
+            .SelectMany(source => File.ReadLines(source).Select((line, index) => (Source: source, Line: index + 1, Text: line.Trim())))
+            .Where(line => !line.Text.StartsWith("//", StringComparison.Ordinal) && !line.Text.StartsWith('*'))
+            .Where(line => BlockingOrConsole().IsMatch(line.Text) && !AllowedWhy().IsMatch(line.Text))
+            .Select(line => $"{Path.GetRelativePath(Repository.Root, line.Source)}:{line.Line}: {line.Text}")
+            .ToList();
+        Assert.True(offences.Count == 0, $"a thread put to sleep or a console write in test code:\n{string.Join("\n", offences)}");
+    }
+
+    // Every C# file of every test project (a project that references xunit), not what the build wrote.
+    private static IEnumerable<string> TestSources() =>
+        Directory.EnumerateFiles(Repository.Root, "*.csproj", SearchOption.AllDirectories)
+            .Where(project => !IsBuildOutput(project) && File.ReadAllText(project).Contains("Include=\"xunit\"", StringComparison.Ordinal))
+            .SelectMany(project => Directory.EnumerateFiles(Path.GetDirectoryName(project)!, "*.cs", SearchOption.AllDirectories))
+            .Where(source => !IsBuildOutput(source))
+            .Distinct();
+
+    private static bool IsBuildOutput(string path) =>
+        Path.GetRelativePath(Repository.Root, path).Split(Path.DirectorySeparatorChar).Any(part => part is "bin" or "obj" or "TestResults" or ".git");
+
+    [GeneratedRegex(@"\bThread\s*\.\s*Sleep\s*\(|\bConsole\s*\.\s*(?:(?:Out|Error)\s*\.\s*)?Write")]
+    private static partial Regex BlockingOrConsole();
+
+    [GeneratedRegex(@"//\s*allowed:\s*\S")]
+    private static partial Regex AllowedWhy();
 
     private static List<string> Speeds(Type type) =>
         type.GetCustomAttributesData()

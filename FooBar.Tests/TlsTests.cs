@@ -81,21 +81,26 @@ public sealed class TlsTests(StackFixture stack, ITestOutputHelper output)
     [Fact]
     public async Task A_renewed_certificate_is_served_after_a_reload_with_no_failed_request()
     {
+        const int getsEachSide = 150;
         using var before = await ServedCertificateAsync("www.foobar.com");
-        await using var load = SteadyLoad.Start(stack);
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await using var load = SteadyLoad.Start(stack, maxDuration: TimeSpan.FromMinutes(2));
+        await load.RunUntilAsync(getsEachSide);
 
         var renewal = await HostProgram.RunAsync(Path.Combine(Repository.Root, "scripts", "site-certificate.sh"), ["--renew"], default);
         Assert.True(renewal.ExitCode == 0, renewal.Output);
         await stack.App.ExecuteCommandAsync("nginx", NginxCommandExtensions.ReloadCommandName);
         using var after = await Poll.UntilAsync(() => ServedCertificateAsync("www.foobar.com"),
             served => served.SerialNumber != before.SerialNumber, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        var renewedAt = load.Elapsed();
+        // As many again once the renewed certificate is served, whatever connections the reload closed.
+        await load.RunUntilAsync(getsEachSide, since: renewedAt);
         var requests = await load.StopAsync();
 
         SteadyLoad.Report(requests, output.WriteLine);
         Assert.NotEqual(before.SerialNumber, after.SerialNumber);
-        load.AssertAtLeast(gets: 20, posts: 1);
+        load.AssertAtLeast(gets: 2 * getsEachSide, posts: 3);
+        var answeredAfter = requests.Count(r => r.Method == "GET" && r.StartedAt >= renewedAt && r.Succeeded);
+        Assert.True(answeredAfter >= getsEachSide, $"only {answeredAfter} GETs were answered after the renewed certificate was served");
         Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
     }
 

@@ -3,7 +3,8 @@
 #   scripts/test.sh           every test (the default)
 #   scripts/test.sh --fast    only the Docker-free tests (trait Speed=Fast: model, publisher, Lua exporter), in seconds
 #                             and without setup; the Lua exporter's test needs luajit (setup.sh --tests installs it)
-# Extra arguments go to `dotnet test` (e.g. --filter, which --fast narrows, or --no-build). Ends with "N passed, N failed".
+# Extra arguments go to `dotnet test` (e.g. --filter, which --fast narrows, or --no-build). Ends with each class's time,
+# slowest first, and "N passed, N failed".
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -48,6 +49,9 @@ for folder in "${TMPDIR:-/tmp}"/foobar-[0-9]*-*; do
   pid=${folder##*/foobar-}; pid=${pid%%-*}
   [ -d "/proc/$pid" ] || rm -rf "$folder"
 done
+
+# The next slow class, seen: each class's time from every .trx in the folder, slowest first.
+python3 "$repo/scripts/lib/class_times.py" "$results" || true
 
 counters=$(cat "$results"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' || true)
 # Summed over the projects' files.

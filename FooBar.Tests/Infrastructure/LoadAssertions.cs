@@ -12,6 +12,17 @@ public static class LoadAssertions
     }
 
     /// <summary>
+    /// Lets the load run until it has made <paramref name="gets"/> GETs that started at <paramref name="since"/> (from its
+    /// start) or later, for at most <paramref name="timeout"/> (a minute unless told): a load of a size, not of a time.
+    /// </summary>
+    public static Task RunUntilAsync(this SteadyLoad load, int gets, TimeSpan since = default, TimeSpan? timeout = null) =>
+        Poll.UntilAsync(() => Task.FromResult(load.Requests.Count(r => r.Method == "GET" && r.StartedAt >= since) >= gets),
+            $"{gets} GETs of the load", timeout ?? TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(100));
+
+    /// <summary>How long the load has run: the <see cref="SteadyLoad.Request.StartedAt"/> of a request that starts now.</summary>
+    public static TimeSpan Elapsed(this SteadyLoad load) => DateTimeOffset.UtcNow - load.Started;
+
+    /// <summary>
     /// Every acknowledged post is among <paramref name="stored"/>, and any other stored post is one whose visitor got no
     /// acknowledgement (a process killed mid-request may have stored it first): with every post answered, exactly those.
     /// </summary>

@@ -20,6 +20,22 @@ public sealed class TestDatabase(DistributedApplication app)
         return connection;
     }
 
+    /// <summary>
+    /// An open connection as root on the app's database on one node of a cluster (<paramref name="node"/>, such as mysql-2)
+    /// and no other, which reads everything the cluster committed before (wsrep_sync_wait).
+    /// </summary>
+    public async Task<MySqlConnection> OpenNodeAsync(string node)
+    {
+        var settings = await app.GetLoopbackMySqlConnectionStringAsync("foobardb");
+        var endpoint = app.GetEndpoint(node, "tcp");
+        settings.Server = endpoint.Host;
+        settings.Port = (uint)endpoint.Port;
+        var connection = new MySqlConnection(settings.ConnectionString);
+        await connection.OpenAsync();
+        await connection.ExecuteAsync("SET SESSION wsrep_sync_wait = 1");
+        return connection;
+    }
+
     /// <summary>Runs <paramref name="statements"/> in order as root on the app's database.</summary>
     public async Task ExecuteAsync(params string[] statements)
     {

@@ -31,26 +31,7 @@ public sealed class HostsAndRoutingTests(StackFixture stack)
     {
         // A visitor from another loopback address than the AppHost's: nginx, in the host's network, sees it as it is (no NAT).
         var visitor = IPAddress.Parse("127.0.0.2");
-        using var site = new HttpClient(new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            ConnectCallback = async (context, cancellationToken) =>
-            {
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
-                try
-                {
-                    socket.Bind(new IPEndPoint(visitor, 0));
-                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        })
-        { BaseAddress = stack.SiteAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var site = SourceAddressClient.Create(visitor, stack.SiteAddress);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/");
         request.Headers.Host = "www.foobar.com";
         // A client may claim any address; nginx appends the one it really saw, and the app trusts only that hop.

@@ -54,7 +54,7 @@ public sealed class OverloadTests(OverloadStackFixture stack, ITestOutputHelper 
     public async Task A_client_over_its_request_rate_gets_429_with_Retry_After_and_the_sites_page_while_another_address_gets_200()
     {
         using var flooder = stack.CreateSiteClient();
-        using var other = ClientFrom(IPAddress.Parse("127.0.0.2"));
+        using var other = SourceAddressClient.Create(IPAddress.Parse("127.0.0.2"), stack.SiteAddress);
         var statuses = new List<HttpStatusCode>();
         HttpResponseMessage? refused = null;
         // Bounded: 30 requests in a row, far above the stack's 5 a second with a burst of 5.
@@ -118,30 +118,4 @@ public sealed class OverloadTests(OverloadStackFixture stack, ITestOutputHelper 
         await Task.WhenAll(loops);
         return ([.. answers], alive);
     }
-
-    /// <summary>A client of the site whose connections come from <paramref name="source"/>, another loopback address.</summary>
-    private HttpClient ClientFrom(IPAddress source) => new(new SocketsHttpHandler
-    {
-        AllowAutoRedirect = false,
-        ConnectCallback = async (context, cancellationToken) =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                socket.Bind(new IPEndPoint(source, 0));
-                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    })
-    {
-        BaseAddress = stack.SiteAddress,
-        Timeout = TimeSpan.FromSeconds(30),
-        DefaultRequestHeaders = { Host = "www.foobar.com" },
-    };
 }

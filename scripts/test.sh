@@ -33,14 +33,14 @@ source "$repo/scripts/environment.sh"
 # Each test project writes results.trx in its own TestResults/ (in one folder they would overwrite each other, as
 # several projects run at once); the last run's are gathered in the working tree's ignored TestResults/test/.
 results="$repo/TestResults/test"
-project_results=("$repo"/FooBar.Tests/TestResults "$repo"/Hosting/*.Tests/TestResults)
-rm -rf "$results" "${project_results[@]}"
+test_projects=("$repo"/FooBar.Tests "$repo"/Hosting/*.Tests)
+rm -rf "$results" "${test_projects[@]/%//TestResults}"
 status=0
 dotnet test "$repo/FooBar.sln" --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
   "${selection[@]}" "${arguments[@]}" || status=$?
 mkdir -p "$results"
-for folder in "${project_results[@]}"; do
-  [ ! -f "$folder/results.trx" ] || mv "$folder/results.trx" "$results/$(basename "$(dirname "$folder")").trx"
+for project in "${test_projects[@]}"; do
+  [ ! -f "$project/TestResults/results.trx" ] || mv "$project/TestResults/results.trx" "$results/$(basename "$project").trx"
 done
 # Build servers would outlive the run otherwise.
 dotnet build-server shutdown >/dev/null 2>&1 || true

@@ -56,15 +56,25 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
     public async Task The_apps_node_stopped_for_ten_seconds_under_load_costs_no_request_and_loses_or_doubles_no_post()
     {
         var node = await NodeInUseAsync();
+        string? degraded = null, healthy = null;
         var (requests, load) = await UnderLoadAsync(async () =>
         {
+            var stoppedAt = System.Diagnostics.Stopwatch.StartNew();
             await stack.App.ExecuteCommandAsync(node, KnownResourceCommands.StopCommand);
+            // Two of three still synced: the cluster has lost its redundancy, not its quorum, and says so.
+            degraded = await ClusterHealthAsync(HealthStatus.Degraded);
+            output.WriteLine($"the cluster said Degraded {stoppedAt.Elapsed.TotalSeconds:0.0} s after the stop: {degraded}");
             await Task.Delay(TimeSpan.FromSeconds(10));
             await stack.App.ExecuteCommandAsync(node, KnownResourceCommands.StartCommand);
             await WaitUntilSyncedAsync(node);
+            var syncedAt = System.Diagnostics.Stopwatch.StartNew();
+            healthy = await ClusterHealthAsync(HealthStatus.Healthy);
+            output.WriteLine($"the cluster said Healthy {syncedAt.Elapsed.TotalSeconds:0.0} s after the node was synced: {healthy}");
         });
 
         await AssertNothingLostAsync(requests, load);
+        Assert.Contains("2 of 3 nodes synced", degraded);
+        Assert.Contains("3 of 3 nodes synced", healthy);
     }
 
     [Fact]
@@ -164,6 +174,14 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
         }
         output.WriteLine($"the app's connections: {string.Join(", ", connections.Select(c => $"{c.Key} {c.Value}"))}");
         return connections.MaxBy(c => c.Value).Key;
+    }
+
+    // The cluster resource's health, as the dashboard shows it, once it is the one expected; its report's line.
+    private async Task<string> ClusterHealthAsync(HealthStatus expected)
+    {
+        var cluster = await stack.App.ResourceNotifications.WaitForResourceAsync("mysql", e => e.Snapshot.HealthStatus == expected)
+            .WaitAsync(TimeSpan.FromSeconds(30));
+        return string.Join("; ", cluster.Snapshot.HealthReports.Select(report => report.Description));
     }
 
     private async Task WaitUntilSyncedAsync(string node, DateTime? startedSince = null)

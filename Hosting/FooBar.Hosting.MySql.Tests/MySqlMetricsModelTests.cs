@@ -14,7 +14,9 @@ public sealed class MySqlMetricsModelTests
     {
         var builder = DistributedApplication.CreateBuilder();
         builder.Configuration["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = "http://localhost:18889";
-        var mysql = builder.AddMySql("mysql", port: 13306).WithMetricsExporter();
+        var mysql = builder.AddMySql("mysql", port: 13306).WithMetricsExporter()
+            // As a run allocates it: an endpoint's port is read only once allocated.
+            .WithEndpoint("tcp", e => e.AllocatedEndpoint = new AllocatedEndpoint(e, "localhost", 13306));
 
         var exporter = Assert.Single(builder.Resources.OfType<ExecutableResource>());
         Assert.Equal(("mysql-exporter", MySqlMetricsExtensions.ExporterProgram), (exporter.Name, exporter.Command));
@@ -54,6 +56,10 @@ public sealed class MySqlMetricsModelTests
         builder.Configuration["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = "http://localhost:18889";
         var cluster = builder.AddMySqlCluster("mysql", port: 13306).WithMetricsExporter();
 
+        foreach (var node in cluster.Resource.Nodes)
+        {
+            builder.CreateResourceBuilder(node).WithEndpoint("tcp", e => e.AllocatedEndpoint = new AllocatedEndpoint(e, node.HostAddress, 13306));
+        }
         var exporters = builder.Resources.OfType<ExecutableResource>().ToList();
         Assert.Equal(["mysql-1-exporter", "mysql-2-exporter", "mysql-3-exporter"], exporters.Select(e => e.Name));
         using var app = builder.Build();
@@ -75,6 +81,7 @@ public sealed class MySqlMetricsModelTests
         builder.AddMySql("mysql").WithMetricsExporter();
 
         Assert.Empty(builder.Resources.OfType<ExecutableResource>());
+        Assert.DoesNotContain(builder.Resources, r => r.Name == "mysql-exporter-password");
     }
 
     [Theory]

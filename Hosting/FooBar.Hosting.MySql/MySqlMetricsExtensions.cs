@@ -50,10 +50,10 @@ public static class MySqlMetricsExtensions
     public static IResourceBuilder<MySqlServerResource> WithMetricsExporter(this IResourceBuilder<MySqlServerResource> builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var login = AddLogin(builder);
+        // A published stack has no AppHost to read the exporter's page.
         if (builder.ApplicationBuilder.ExecutionContext.IsRunMode)
         {
-            AddExporter(builder.ApplicationBuilder, builder.Resource, "127.0.0.1", builder.Resource.Port, login);
+            AddExporter(builder.ApplicationBuilder, builder.Resource, "127.0.0.1", builder.Resource.Port, AddLogin(builder));
         }
         return builder;
     }
@@ -67,9 +67,9 @@ public static class MySqlMetricsExtensions
     public static IResourceBuilder<MySqlClusterResource> WithMetricsExporter(this IResourceBuilder<MySqlClusterResource> builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var login = AddLogin(builder);
         if (builder.ApplicationBuilder.ExecutionContext.IsRunMode)
         {
+            var login = AddLogin(builder);
             foreach (var node in builder.Resource.Nodes)
             {
                 AddExporter(builder.ApplicationBuilder, node, node.HostAddress, node.Port, login);

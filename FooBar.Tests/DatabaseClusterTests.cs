@@ -44,8 +44,7 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
         // Each node's figures reach the dashboard under its own name, Galera's among them: three nodes, this one synced (4).
         foreach (var node in Nodes)
         {
-            var figures = await Poll.UntilAsync(() => Task.FromResult(ExportedFigures($"{node}-exporter")),
-                f => f.ContainsKey("mysql.galera.cluster_size"), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1));
+            var figures = await ExportedMetrics.UntilAsync(stack.App, $"{node}-exporter", f => f.ContainsKey("mysql.galera.cluster_size"));
             output.WriteLine($"{node}'s last export: {string.Join(' ', figures.Select(f => $"{f.Key}={f.Value}"))}");
             Assert.Equal((3, 4), (figures["mysql.galera.cluster_size"], figures["mysql.galera.local_state"]));
             Assert.InRange(figures["mysql.galera.flow_control.paused"], 0, 1);
@@ -184,14 +183,6 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
         output.WriteLine($"the app's connections: {string.Join(", ", connections.Select(c => $"{c.Key} {c.Value}"))}");
         return connections.MaxBy(c => c.Value).Key;
     }
-
-    // The figures of the last export the dashboard took from an exporter's bridge (its metrics.last property).
-    private Dictionary<string, double> ExportedFigures(string exporter) =>
-        stack.App.ResourceNotifications.TryGetCurrentState(exporter, out var state)
-        && state.Snapshot.Properties.FirstOrDefault(p => p.Name == "metrics.last")?.Value?.ToString() is { } line
-            ? line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(figure => figure.Split('='))
-                .ToDictionary(pair => pair[0], pair => double.Parse(pair[1], System.Globalization.CultureInfo.InvariantCulture))
-            : [];
 
     // The cluster resource's health, as the dashboard shows it, once it is the one expected; its report's line.
     private async Task<string> ClusterHealthAsync(HealthStatus expected)

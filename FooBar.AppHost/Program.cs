@@ -11,12 +11,13 @@ var highAvailability = HighAvailability.From(builder.Configuration);
 
 // MySQL: stores and returns the data. With high availability, a Galera cluster (mysql-1 … mysql-3) whose nodes each
 // hold every acknowledged write; the app is given every node, and moves to another when one fails. In development, a
-// database admin page beside it (Adminer, mysql-admin) on 127.0.0.1, logged in as root: a developer's tool.
+// database admin page beside it (Adminer, mysql-admin) on 127.0.0.1, logged in as root: a developer's tool. Each server
+// or node's figures (connections, queries, InnoDB, Galera) reach the dashboard as its metrics (mysqld-exporter, <name>-exporter).
 var database = highAvailability.Enabled
     ? builder.AddMySqlCluster("mysql", HighAvailability.DatabaseNodes).WithMaxConnections(WebInstances.DatabaseConnections)
-        .WithAdminPage(profile).AddDatabase("foobardb")
+        .WithAdminPage(profile).WithMetricsExporter().AddDatabase("foobardb")
     : builder.AddMySql("mysql").WithImageFromConfiguration().WithDataVolume().WithMaxConnections(WebInstances.DatabaseConnections)
-        .WithAdminPage(profile).AddDatabase("foobardb");
+        .WithAdminPage(profile).WithMetricsExporter().AddDatabase("foobardb");
 // The app's own login: rights on foobardb only. Root's password stays with the mysql resource.
 var webLogin = database.AddUser("foobardb-web", userName: "foobar_web");
 // DNS, steps 2 and 3: the stack's own authoritative server for foobar.com (NSD), on 127.0.0.1:8053 over UDP and TCP.

@@ -41,6 +41,14 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
         Assert.Equal("3", Property(cluster.Snapshot, "cluster.size"));
         Assert.Equal("mysql-1 Synced, mysql-2 Synced, mysql-3 Synced", Property(cluster.Snapshot, "cluster.nodes"));
         Assert.Equal(HealthStatus.Healthy, cluster.Snapshot.HealthStatus);
+        // Each node's figures reach the dashboard under its own name, Galera's among them: three nodes, this one synced (4).
+        foreach (var node in Nodes)
+        {
+            var figures = await ExportedMetrics.UntilAsync(stack.App, $"{node}-exporter", f => f.ContainsKey("mysql.galera.cluster_size"));
+            output.WriteLine($"{node}'s last export: {string.Join(' ', figures.Select(f => $"{f.Key}={f.Value}"))}");
+            Assert.Equal((3, 4), (figures["mysql.galera.cluster_size"], figures["mysql.galera.local_state"]));
+            Assert.InRange(figures["mysql.galera.flow_control.paused"], 0, 1);
+        }
 
         // Three instances started together and migrated through one node under GET_LOCK: each script applied once, none failed.
         await using var root = await stack.Database.OpenAsync();
@@ -57,16 +65,26 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
     {
         var node = await NodeInUseAsync();
         var movedTo = new Dictionary<string, long>();
+        string? degraded = null, healthy = null;
         var (requests, load) = await UnderLoadAsync(async () =>
         {
+            var stoppedAt = System.Diagnostics.Stopwatch.StartNew();
             await stack.App.ExecuteCommandAsync(node, KnownResourceCommands.StopCommand);
             movedTo = await StayDownAsync(node, TimeSpan.FromSeconds(10));
+            // Two of three still synced: the cluster has lost its redundancy, not its quorum, and says so.
+            degraded = await ClusterHealthAsync(HealthStatus.Degraded);
+            output.WriteLine($"the cluster said Degraded {stoppedAt.Elapsed.TotalSeconds:0.0} s after the stop: {degraded}");
             await stack.App.ExecuteCommandAsync(node, KnownResourceCommands.StartCommand);
             await WaitUntilSyncedAsync(node);
+            var syncedAt = System.Diagnostics.Stopwatch.StartNew();
+            healthy = await ClusterHealthAsync(HealthStatus.Healthy);
+            output.WriteLine($"the cluster said Healthy {syncedAt.Elapsed.TotalSeconds:0.0} s after the node was synced: {healthy}");
         });
 
         AssertMovedOff(node, movedTo);
         await AssertNothingLostAsync(requests, load);
+        Assert.Contains("2 of 3 nodes synced", degraded);
+        Assert.Contains("3 of 3 nodes synced", healthy);
     }
 
     [Fact]
@@ -198,6 +216,14 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
                 + (usedWithinSeconds is { } seconds ? $" AND TIME <= {seconds}" : ""));
         }
         return connections;
+    }
+
+    // The cluster resource's health, as the dashboard shows it, once it is the one expected; its report's line.
+    private async Task<string> ClusterHealthAsync(HealthStatus expected)
+    {
+        var cluster = await stack.App.ResourceNotifications.WaitForResourceAsync("mysql", e => e.Snapshot.HealthStatus == expected)
+            .WaitAsync(TimeSpan.FromSeconds(30));
+        return string.Join("; ", cluster.Snapshot.HealthReports.Select(report => report.Description));
     }
 
     private async Task WaitUntilSyncedAsync(string node, DateTime? startedSince = null)

@@ -278,6 +278,22 @@ public sealed class MySqlModelTests
         return [.. configuration.Arguments.Select(argument => argument.Value)];
     }
 
+    [Theory]
+    [InlineData(3, 3, HealthStatus.Healthy)]
+    [InlineData(2, 3, HealthStatus.Degraded)]
+    [InlineData(1, 3, HealthStatus.Unhealthy)]
+    [InlineData(0, 3, HealthStatus.Unhealthy)]
+    [InlineData(4, 5, HealthStatus.Degraded)]
+    [InlineData(3, 5, HealthStatus.Degraded)]
+    [InlineData(2, 5, HealthStatus.Unhealthy)]
+    public void A_cluster_is_degraded_while_a_majority_but_not_every_node_is_synced_and_unhealthy_without_a_majority(int synced, int nodes, HealthStatus expected)
+    {
+        var result = MySqlClusterHealthCheck.Judge(synced, nodes, $"{synced} of {nodes} nodes synced");
+
+        Assert.Equal(expected, result.Status);
+        Assert.Equal($"{synced} of {nodes} nodes synced", result.Description);
+    }
+
     // A resource's environment as a run would give it, parameters resolved.
     private static async Task<Dictionary<string, string>> EnvironmentAsync(DistributedApplication app, IResource resource)
     {

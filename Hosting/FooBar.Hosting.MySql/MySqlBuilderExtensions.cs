@@ -246,6 +246,11 @@ public static class MySqlBuilderExtensions
                 logger.LogInformation("User {User} may use database {Database}, from {Host} (this host) only", user.UserName, database.DatabaseName, thisHost);
             }
         }
+        foreach (var login in server.Annotations.OfType<MySqlExporterLoginAnnotation>())
+        {
+            await CreateExporterLoginAsync(connection, login, thisHost, ct);
+            logger.LogInformation("User {User} may read the server's status for its metrics exporter, from {Host} (this host) only", login.UserName, thisHost);
+        }
     }
 
     // Healthy once a query succeeds with the resource's own connection string, so that WaitFor means
@@ -264,20 +269,33 @@ public static class MySqlBuilderExtensions
 
     // The statements are idempotent, and the password is set every time: a data volume outlives a
     // regenerated password, and this host's address changes with each run's Docker network.
-    private static async Task CreateUserAsync(MySqlConnection connection, MySqlUserResource user, string host, CancellationToken ct)
+    private static Task CreateUserAsync(MySqlConnection connection, MySqlUserResource user, string host, CancellationToken ct) =>
+        CreateLoginAsync(connection, user.UserName, user.PasswordParameter, host,
+            account => [$"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON {QuoteIdentifier(user.Parent.DatabaseName)}.* TO {account}"], ct);
+
+    // The metrics exporter's login: at most a few connections of its own, so a stuck scrape never takes the app's.
+    private static Task CreateExporterLoginAsync(MySqlConnection connection, MySqlExporterLoginAnnotation login, string host, CancellationToken ct) =>
+        CreateLoginAsync(connection, login.UserName, login.Password, host,
+            account => [.. login.GrantStatements(account), $"ALTER USER {account} WITH MAX_USER_CONNECTIONS 3"], ct);
+
+    // A login from this host only with exactly the rights its statements give the account.
+    private static async Task CreateLoginAsync(MySqlConnection connection, string userName, ParameterResource passwordParameter,
+        string host, Func<string, IEnumerable<string>> grants, CancellationToken ct)
     {
-        var password = await user.PasswordParameter.GetValueAsync(ct);
-        var account = $"'{user.UserName}'@{MySqlRootLogin.Literal(host)}";
+        var password = await passwordParameter.GetValueAsync(ct);
+        var account = $"'{userName}'@{MySqlRootLogin.Literal(host)}";
         await ExecuteAsync(connection, $"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY @password", ct, password);
         await ExecuteAsync(connection, $"ALTER USER {account} IDENTIFIED BY @password", ct, password);
-        await ExecuteAsync(connection,
-            $"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON {QuoteIdentifier(user.Parent.DatabaseName)}.* TO {account}", ct);
+        foreach (var grant in grants(account))
+        {
+            await ExecuteAsync(connection, grant, ct);
+        }
 
         // Its logins from elsewhere: '%' from before, or this host's address on an earlier run's network.
         var others = new List<string>();
         await using (var query = new MySqlCommand("SELECT Host FROM mysql.user WHERE User = @user AND Host <> @host", connection))
         {
-            query.Parameters.AddWithValue("@user", user.UserName);
+            query.Parameters.AddWithValue("@user", userName);
             query.Parameters.AddWithValue("@host", host);
             await using var reader = await query.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
@@ -287,7 +305,7 @@ public static class MySqlBuilderExtensions
         }
         foreach (var other in others)
         {
-            await ExecuteAsync(connection, $"DROP USER '{user.UserName}'@{MySqlRootLogin.Literal(other)}", ct);
+            await ExecuteAsync(connection, $"DROP USER '{userName}'@{MySqlRootLogin.Literal(other)}", ct);
         }
     }
 

@@ -21,6 +21,9 @@ internal sealed partial class MySqlClusterStatus(MySqlClusterResource cluster)
     private readonly SemaphoreSlim _refreshing = new(1, 1);
     private string? _published;
 
+    /// <summary>How many nodes the cluster was configured with.</summary>
+    public int NodeCount => cluster.Nodes.Count;
+
     /// <summary>The node's container by its DCP name, once the node has one.</summary>
     public string? ContainerOf(MySqlClusterNodeResource node) => _containers.TryGetValue(node.Name, out var container) ? container : null;
 

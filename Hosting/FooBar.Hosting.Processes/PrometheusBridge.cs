@@ -1,0 +1,206 @@
+using System.Collections.Immutable;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace FooBar.Hosting.Processes;
+
+/// <summary>
+/// One figure carried from a Prometheus exporter's page to OTLP: an instrument's name, unit and description, whether
+/// it is a running total (a counter) or a level (a gauge), and how to read it from one scrape's series.
+/// </summary>
+internal sealed record BridgedMetric(string Name, string Unit, string Description, bool IsCounter, Func<IReadOnlyDictionary<string, double>, double?> Read)
+{
+    /// <summary>A level read from one series, e.g. <c>mysql_global_status_threads_running</c>.</summary>
+    public static BridgedMetric Gauge(string name, string unit, string description, string series) =>
+        new(name, unit, description, false, scrape => scrape.TryGetValue(series, out var value) ? value : null);
+
+    /// <summary>A running total read from one series.</summary>
+    public static BridgedMetric Counter(string name, string unit, string description, string series) =>
+        new(name, unit, description, true, scrape => scrape.TryGetValue(series, out var value) ? value : null);
+}
+
+/// <summary>
+/// Carries a Prometheus exporter's figures to the dashboard as OpenTelemetry metrics, under the resource the exporter
+/// watches, for there is no OpenTelemetry Collector among the packages here: while the exporter runs, its page is read
+/// every few seconds and the chosen figures exported over OTLP with the watched resource's <c>service.name</c> and
+/// <c>service.instance.id</c>, to the endpoint Aspire gives the exporter (<c>WithOtlpExporter</c>). The exporter's own
+/// properties on the dashboard say how many exports the dashboard took and the figures of the last one.
+/// </summary>
+internal static class PrometheusBridge
+{
+    /// <summary>How often the exporter's page is read and the figures exported.</summary>
+    internal static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    /// <summary>The property that counts the exports the dashboard took, and the one with the last one's figures.</summary>
+    internal const string ExportsProperty = "metrics.exports";
+    internal const string LastExportProperty = "metrics.last";
+    /// <summary>The property that names the service (and instance) the figures are filed under.</summary>
+    internal const string ServiceProperty = "metrics.service";
+
+    /// <summary>In run mode, carries <paramref name="metrics"/> from <paramref name="exporter"/>'s page at <paramref name="pageUrl"/> to OTLP as <paramref name="watched"/>'s.</summary>
+    public static IResourceBuilder<ExecutableResource> WithPrometheusBridge(this IResourceBuilder<ExecutableResource> exporter,
+        IResource watched, string pageUrl, IReadOnlyList<BridgedMetric> metrics)
+    {
+        // What the bridge reads its OTLP endpoint and key from: the settings Aspire gives this resource.
+        exporter.WithOtlpExporter();
+        exporter.ApplicationBuilder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
+        {
+            var services = @event.Services;
+            var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+            _ = Task.Run(() => RunAsync(exporter.Resource, watched, new Uri(pageUrl), metrics, services, stopping), stopping);
+            return Task.CompletedTask;
+        });
+        return exporter;
+    }
+
+    private static async Task RunAsync(ExecutableResource exporter, IResource watched, Uri page, IReadOnlyList<BridgedMetric> metrics,
+        IServiceProvider services, CancellationToken stopping)
+    {
+        var notifications = services.GetRequiredService<ResourceNotificationService>();
+        var logger = services.GetRequiredService<ResourceLoggerService>().GetLogger(exporter);
+        try
+        {
+            var running = await notifications.WaitForResourceAsync(exporter.Name,
+                e => e.Snapshot.State?.Text == KnownResourceStates.Running && Variable(e.Snapshot, "OTEL_EXPORTER_OTLP_ENDPOINT") is not null, stopping);
+            // The dashboard files telemetry under the name and instance Aspire gave the watched resource's container.
+            var instance = notifications.TryGetCurrentState(watched.Name, out var state) ? state.ResourceId : watched.Name;
+            var endpoint = Variable(running.Snapshot, "OTEL_EXPORTER_OTLP_ENDPOINT")!;
+            // gRPC takes the endpoint as it is; OTLP/HTTP takes each signal at its own path.
+            var grpc = Variable(running.Snapshot, "OTEL_EXPORTER_OTLP_PROTOCOL") is null or "grpc";
+            var options = new OtlpExporterOptions
+            {
+                Endpoint = new Uri(grpc ? endpoint : $"{endpoint.TrimEnd('/')}/v1/metrics"),
+                Protocol = grpc ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf,
+                Headers = Variable(running.Snapshot, "OTEL_EXPORTER_OTLP_HEADERS"),
+            };
+
+            IReadOnlyDictionary<string, double>? scrape = null;
+            using var meter = new Meter($"FooBar.Bridge.{watched.Name}");
+            foreach (var metric in metrics)
+            {
+                IEnumerable<Measurement<double>> Observe() => Volatile.Read(ref scrape) is { } s && metric.Read(s) is { } value ? [new(value)] : [];
+                if (metric.IsCounter)
+                {
+                    meter.CreateObservableCounter(metric.Name, Observe, metric.Unit, metric.Description);
+                }
+                else
+                {
+                    meter.CreateObservableGauge(metric.Name, Observe, metric.Unit, metric.Description);
+                }
+            }
+            var reporting = new ReportingExporter(new OtlpMetricExporter(options), exporter, notifications);
+            using var provider = Sdk.CreateMeterProviderBuilder()
+                .ConfigureResource(resource => resource.Clear().AddService(watched.Name, serviceInstanceId: instance))
+                .AddMeter(meter.Name)
+                .AddReader(new PeriodicExportingMetricReader(reporting, (int)Interval.TotalMilliseconds))
+                .Build();
+            await notifications.PublishUpdateAsync(exporter, snapshot => snapshot with
+            {
+                Properties = [.. snapshot.Properties.Where(p => p.Name != ServiceProperty), new ResourcePropertySnapshot(ServiceProperty, $"{watched.Name} {instance}")],
+            });
+            logger.LogInformation("Figures from {Page} go to the dashboard as {Resource}'s metrics every {Seconds} s", page, watched.Name, Interval.TotalSeconds);
+
+            using var client = new HttpClient { Timeout = Interval };
+            using var timer = new PeriodicTimer(Interval);
+            do
+            {
+                try
+                {
+                    Volatile.Write(ref scrape, PrometheusText.Parse(await client.GetStringAsync(page, stopping)));
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !stopping.IsCancellationRequested)
+                {
+                    // An exporter not up yet, or between restarts: no figures rather than old ones.
+                    Volatile.Write(ref scrape, null);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stopping));
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static string? Variable(CustomResourceSnapshot snapshot, string name) =>
+        snapshot.EnvironmentVariables.FirstOrDefault(v => v.Name == name)?.Value;
+
+    // The OTLP exporter, and what it sent shown on the exporter's resource: how many exports the dashboard took, and their figures.
+    private sealed class ReportingExporter(OtlpMetricExporter otlp, IResource shownOn, ResourceNotificationService notifications) : BaseExporter<Metric>
+    {
+        private int _taken;
+
+        public override ExportResult Export(in Batch<Metric> batch)
+        {
+            var figures = new List<string>();
+            foreach (var metric in batch)
+            {
+                foreach (ref readonly var point in metric.GetMetricPoints())
+                {
+                    var value = metric.MetricType == MetricType.DoubleSum ? point.GetSumDouble() : point.GetGaugeLastValueDouble();
+                    figures.Add($"{metric.Name}={value.ToString("G6", CultureInfo.InvariantCulture)}");
+                }
+            }
+            var result = otlp.Export(batch);
+            if (result == ExportResult.Success && figures.Count > 0)
+            {
+                var taken = Interlocked.Increment(ref _taken).ToString(CultureInfo.InvariantCulture);
+                var last = string.Join(' ', figures);
+                _ = notifications.PublishUpdateAsync(shownOn, snapshot => snapshot with
+                {
+                    Properties = [.. snapshot.Properties.Where(p => p.Name is not (ExportsProperty or LastExportProperty)),
+                        new ResourcePropertySnapshot(ExportsProperty, taken), new ResourcePropertySnapshot(LastExportProperty, last)],
+                });
+            }
+            return result;
+        }
+
+        protected override bool OnShutdown(int timeoutMilliseconds) => otlp.Shutdown(timeoutMilliseconds);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                otlp.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+}
+
+/// <summary>Prometheus's text format, as far as a bridge needs it: each sample line's series (name and labels as written) and value.</summary>
+internal static class PrometheusText
+{
+    /// <summary>The samples of <paramref name="text"/> by series, e.g. <c>mysql_up</c> or <c>nginx_http_requests_total{code="2xx"}</c>.</summary>
+    public static IReadOnlyDictionary<string, double> Parse(string text)
+    {
+        var samples = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+            // The series ends at the closing brace of its labels, if it has any (label values may hold spaces).
+            var close = line.IndexOf('}');
+            var split = line.IndexOf(' ', close < 0 ? 0 : close);
+            if (split <= 0)
+            {
+                continue;
+            }
+            var value = line[(split + 1)..].Trim().Split(' ')[0];
+            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+            {
+                samples[line[..split]] = number;
+            }
+        }
+        return samples;
+    }
+}

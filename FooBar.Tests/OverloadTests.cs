@@ -9,8 +9,8 @@ namespace FooBar.Tests;
 /// <summary>
 /// Too much traffic is shed, not fatal: the app answers past its concurrency limit at once with a 503 and the site's
 /// page, a busy instance is not taken for a hung one, and a client over its limits at nginx gets 429s while another
-/// address is served. On a high-availability stack of its own with tiny limits (its front doors see each client's
-/// address); the long floods are scripts/limits.sh --overload's, not the tests'.
+/// address is served. On a redundant stack of its own (two instances, one MySQL) with tiny limits: its nginx, in the
+/// host's network, sees each client's address; the long floods are scripts/limits.sh --overload's, not the tests'.
 /// </summary>
 [Collection(OverloadCollection.Name)]
 [Trait(Speed.Name, Speed.Docker)]

@@ -24,7 +24,7 @@ public sealed class LongestFirstOrderer : ITestCollectionOrderer
     private static readonly Type[] Stacks =
     [
         typeof(SwarmStackFixture), typeof(HighAvailabilityStackFixture), typeof(StackFixture), typeof(OutageStackFixture),
-        typeof(DatabaseClusterStackFixture), typeof(RedundantStackFixture),
+        typeof(DatabaseClusterStackFixture), typeof(RedundantStackFixture), typeof(OverloadStackFixture),
     ];
 
     // xunit's name for the collection of a class that names none.

@@ -231,18 +231,16 @@ public sealed class DatabaseClusterCollection : ICollectionFixture<DatabaseClust
 }
 
 /// <summary>
-/// High availability with tiny overload limits, for <see cref="OverloadTests"/>: each instance runs one page view at a
+/// Two app instances with tiny overload limits, for <see cref="OverloadTests"/>: each instance runs one page view at a
 /// time with one waiting (Admission:*), and nginx serves each client 5 requests a second with a burst of 5.
 /// </summary>
 public sealed class OverloadStackFixture : StackFixture
 {
     protected override string[] AppHostArgs { get; } =
-        ["--FooBar:HighAvailability=true", "--FooBar:WebInstances=2", "--FooBar:Nginx:ClientRate=5", "--FooBar:Nginx:ClientBurst=5"];
+        ["--FooBar:WebInstances=2", "--FooBar:Nginx:ClientRate=5", "--FooBar:Nginx:ClientBurst=5"];
 
     protected override IReadOnlyDictionary<string, string> WebEnvironment { get; } =
         new Dictionary<string, string> { ["Admission__ConcurrencyLimit"] = "1", ["Admission__QueueLimit"] = "1" };
-
-    protected override string SiteResource => "nginx-1";
 }
 
 [CollectionDefinition(Name)]

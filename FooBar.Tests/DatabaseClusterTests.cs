@@ -44,7 +44,8 @@ public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITes
         // Each node's figures reach the dashboard under its own name, Galera's among them: three nodes, this one synced (4).
         foreach (var node in Nodes)
         {
-            var figures = await ExportedMetrics.UntilAsync(stack.App, $"{node}-exporter", f => f.ContainsKey("mysql.galera.cluster_size"));
+            var figures = await ExportedMetrics.UntilAsync(stack.App, $"{node}-exporter",
+                f => f.GetValueOrDefault("mysql.up") == 1 && f.ContainsKey("mysql.galera.cluster_size"));
             output.WriteLine($"{node}'s last export: {string.Join(' ', figures.Select(f => $"{f.Key}={f.Value}"))}");
             Assert.Equal((3, 4), (figures["mysql.galera.cluster_size"], figures["mysql.galera.local_state"]));
             Assert.InRange(figures["mysql.galera.flow_control.paused"], 0, 1);

@@ -104,6 +104,32 @@ public sealed class HostsAndRoutingTests(StackFixture stack)
         Assert.Equal(new Uri($"https://www.foobar.com:{stack.SiteAddress.Port}/posts?page=2"), response.Headers.Location);
     }
 
+    [Theory]
+    [InlineData("www.foobar.com", "https://www.foobar.com:{0}/posts?page=2")]
+    [InlineData("localhost", "https://localhost:{0}/posts?page=2")]
+    [InlineData("foobar.com", "https://www.foobar.com:{0}/posts?page=2")]
+    public async Task Plain_http_on_the_https_port_redirects_to_https_not_to_nginx_s_own_page(string host, string location)
+    {
+        var plainToHttpsPort = new UriBuilder(stack.SiteAddress) { Scheme = Uri.UriSchemeHttp }.Uri;
+
+        var response = await RawHttp.SendAsync(plainToHttpsPort, RawHttp.Build("GET /posts?page=2 HTTP/1.1", [("Host", host)]), TimeSpan.FromSeconds(10));
+
+        Assert.Equal(301, response.Status);
+        Assert.Equal(string.Format(location, stack.SiteAddress.Port), response.Header("Location"));
+        Assert.DoesNotContain("The plain HTTP request was sent to HTTPS port", response.Body);
+    }
+
+    [Fact]
+    public async Task Plain_http_on_the_https_port_for_an_unknown_host_is_closed_without_an_answer()
+    {
+        var plainToHttpsPort = new UriBuilder(stack.SiteAddress) { Scheme = Uri.UriSchemeHttp }.Uri;
+
+        var response = await RawHttp.SendAsync(plainToHttpsPort, RawHttp.Build("GET / HTTP/1.1", [("Host", "evil.example")]), TimeSpan.FromSeconds(10));
+
+        Assert.Null(response.Status);
+        Assert.Equal("", response.Body);
+    }
+
     [Fact]
     public async Task Nginx_health_endpoint_answers_over_plain_http_without_a_redirect()
     {

@@ -34,7 +34,6 @@ from waiting import wait_until  # noqa: E402
 
 TEMPLATE = REPO / "nginx/templates/default.conf.template"
 RECIPE_REVISION = REPO / "nginx/limits-revision.txt"  # a file no layer copies: a changed recipe, a new image tag
-CLUSTER = ("mysql-1", "mysql-2", "mysql-3")  # high availability's MySQL nodes, where the AppHost has them
 RENDERED = "/etc/nginx/conf.d/default.conf"  # where nginx's entrypoint renders the template (nginx/docker-entrypoint.sh)
 PROBES = ("/", "/fortunes", "/css/site.css")
 STEPS = (1, 4, 16, 64, 256)
@@ -51,9 +50,22 @@ def log(message):
     stack_log("limits", message)
 
 
-def web_resources(instances):
-    """The app's resources in the AppHost: `web` alone, or web-1 ... web-N in redundant mode."""
-    return ["web"] if instances == 1 else [f"web-{i}" for i in range(1, instances + 1)]
+def topology(resources):
+    """(front doors, app instances, MySQL cluster nodes) as the running AppHost describes them: its model owns the
+    counts and names (nginx-1 ..., web or web-1 ..., mysql-1 ...), so none are repeated here."""
+    def numbered(prefix):
+        return sorted((r for r in resources if re.fullmatch(rf"{prefix}-\d+", r)), key=lambda r: int(r.rsplit("-", 1)[1]))
+    return numbered("nginx"), numbered("web") or [r for r in ("web",) if r in resources], numbered("mysql")
+
+
+def mode_of(doors, names):
+    return f"ha-{len(names)}" if doors else "single" if len(names) == 1 else f"redundant-{len(names)}"
+
+
+def stack_args(args):
+    """scripts/run.sh's arguments: only what was asked for, the AppHost's defaults otherwise."""
+    return (["--production"] if args.profile == "production" else []) + (["--ha"] if args.ha else []) \
+        + (["--web-instances", str(args.web_instances)] if args.web_instances else [])
 
 
 def door_container(stack, door):
@@ -139,9 +151,9 @@ class Phase:
 
 
 class Limits:
-    def __init__(self, args, stack, cli, load, timing, doors=()):
+    def __init__(self, args, stack, cli, load, timing, names, doors=()):
         self.args, self.stack, self.cli, self.load, self.timing = args, stack, cli, load, timing
-        self.names = web_resources(args.web_instances)
+        self.names = names  # the app's instances
         self.doors = list(doors)  # high availability's front doors (nginx-1, nginx-2); none otherwise
         self.new_images = set()  # the upgraded doors' image tags, removed once the stack has stopped
         self.phases = []
@@ -560,8 +572,8 @@ def print_tables(results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--web-instances", type=int, default=None, metavar="N",
-                        help="app instances: 1 (single-server, the default) or N >= 2 (redundant mode, web-1 ... web-N); "
-                             "with --ha, 3 unless given")
+                        help="app instances: 1 (single-server) or N >= 2 (redundant mode, web-1 ... web-N); "
+                             "the AppHost's default for the mode unless given")
     parser.add_argument("--ha", action="store_true",
                         help="high availability (scripts/run.sh --ha): front doors nginx-1 and nginx-2, web-1 ... web-N and, "
                              "where the AppHost has them, MySQL nodes mysql-1 ... mysql-3")
@@ -586,26 +598,22 @@ def main():
         (overload.print_table if "overload" in printed else print_tables)(printed)
         return
     parts = set(args.parts.split(","))
-    if args.web_instances is None:
-        args.web_instances = 3 if args.ha else 1
-    if not parts <= {"spof", "maintenance", "scale"} or args.web_instances < (2 if args.ha else 1):
+    if not parts <= {"spof", "maintenance", "scale"} or (args.web_instances is not None and args.web_instances < (2 if args.ha else 1)):
         parser.error("--parts takes spof, maintenance and scale; --web-instances is 1 or more (2 or more with --ha)")
     timing = {k: v[1] if args.quick else v[0] for k, v in TIMING.items()}
 
     began = time.monotonic()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     run_id = f"{stamp}-{os.getpid()}"
-    mode = f"ha-{args.web_instances}" if args.ha else "single" if args.web_instances == 1 else f"redundant-{args.web_instances}"
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     configuration = "Release" if args.profile == "production" else "Debug"
-    results = {"machine": machine(), "commit": commit(), "mode": mode, "web_instances": args.web_instances,
+    results = {"machine": machine(), "commit": commit(),
                "profile": args.profile, "quick": args.quick, "run_id": run_id, "timing_s": timing,
                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "phases": []}
-    names = web_resources(args.web_instances)
 
     if args.overload:
-        run_overload(args, mode, out, stamp, results, began)
+        run_overload(args, out, stamp, results, began)
         return
 
     staging = out / f"build-{run_id}"
@@ -614,9 +622,8 @@ def main():
     if parts & {"spof", "maintenance"}:
         steady_load.build()
 
-    run_args = (["--production"] if args.profile == "production" else []) + (["--ha"] if args.ha else []) \
-        + ["--web-instances", str(args.web_instances)]
-    log(f"starting the stack ({mode}, {args.profile} profile)")
+    run_args = stack_args(args)
+    log(f"starting the stack (scripts/run.sh {' '.join(run_args)})")
     # Its steady load and scale steps come from one address: nginx's per-client limits are not what it measures.
     stack = Stack.start(run_args, out / f"stack-{run_id}.log", f"{SITE}/", env=UNLIMITED_CLIENT)
     log(f"the site answered after {stack.timeline['site / is 200']} s")
@@ -626,18 +633,20 @@ def main():
         cli = AspireCli(stack.pid)
         resources = cli.resources()
         # High availability: the front doors, and the MySQL cluster once the AppHost has one (else its one server).
-        doors = sorted((r for r in resources if re.fullmatch(r"nginx-\d+", r)), key=lambda r: int(r.split("-")[1])) if args.ha else []
-        cluster = list(CLUSTER) if args.ha and all(node in resources for node in CLUSTER) else []
+        doors, names, cluster = topology(resources)
+        mode = mode_of(doors, names)
+        results["mode"], results["web_instances"] = mode, len(names)
         nginx = doors or ["nginx"]
         databases = cluster or ["mysql"]
-        missing = [name for name in (*nginx, *databases, *names) if name not in resources] + (["nginx-1, nginx-2"] if args.ha and len(doors) < 2 else [])
+        missing = (["web"] if not names else []) + (["nginx"] if not doors and "nginx" not in resources else []) \
+            + (["two front doors (nginx-1, nginx-2)"] if args.ha and len(doors) < 2 else [])
         commands = set(resources.get(nginx[0], {}).get("commands", {}))
-        needed = {"reload-config"} | ({"rolling-restart"} if args.web_instances > 1 else set()) | ({"rolling-restart-doors"} if doors else set())
+        needed = {"reload-config"} | ({"rolling-restart"} if len(names) > 1 else set()) | ({"rolling-restart-doors"} if doors else set())
         if missing or not needed <= commands:
             raise SystemExit(f"this AppHost has resources {sorted(resources)} and {nginx[0]} commands {sorted(commands)}: "
                              f"{mode} mode needs {', '.join(missing + sorted(needed - commands))} as well")
         if args.ha and not cluster:
-            log(f"note: this AppHost has no MySQL cluster ({', '.join(CLUSTER)}): its rows are skipped, and mysql is measured as the single server it is")
+            log(f"note: this AppHost has no MySQL cluster (mysql-1 ...): its rows are skipped, and mysql is measured as the single server it is")
         results["front_doors"], results["mysql_nodes"] = doors, cluster
         app_folder = Path(resources[names[0]]["properties"]["executable.path"]).parent
         for name in (*databases, *names, *nginx):
@@ -652,7 +661,7 @@ def main():
         if parts & {"spof", "maintenance"}:
             load = SteadyLoad(args.rate, connections=max(8, args.rate // 3), post_marker=f"limits {run_id}", max_seconds=1200,
                               records_csv=out / f"limits-{mode}-{stamp}-requests.csv")
-            limits = Limits(args, stack, cli, load, timing, doors)
+            limits = Limits(args, stack, cli, load, timing, names, doors)
             log(f"steady load: {args.rate} req/s through nginx")
             load.start()
             try:
@@ -720,18 +729,18 @@ def main():
     print(f"figures: {path}")
 
 
-def run_overload(args, mode, out, stamp, results, began):
+def run_overload(args, out, stamp, results, began):
     """--overload: the stack started in the mode asked for, the capacity measured, then flooded; one table."""
     floods = [int(n) for n in args.floods.split(",")]
     paths = args.flood_paths.split(",")
-    run_args = (["--production"] if args.profile == "production" else []) + (["--ha"] if args.ha else []) \
-        + ["--web-instances", str(args.web_instances)]
-    log(f"starting the stack ({mode}, {args.profile} profile)")
+    run_args = stack_args(args)
+    log(f"starting the stack (scripts/run.sh {' '.join(run_args)})")
     stack = Stack.start(run_args, out / f"stack-{results['run_id']}.log", f"{SITE}/")
     cli = None
     try:
         cli = AspireCli(stack.pid)
-        names = web_resources(args.web_instances)
+        doors, names, _ = topology(cli.resources())
+        results["mode"], results["web_instances"] = mode_of(doors, names), len(names)
         for name in names:
             cli.wait(name, "healthy")
         for path in PROBES * 3:
@@ -744,7 +753,7 @@ def run_overload(args, mode, out, stamp, results, began):
         log("stopping the stack")
         stack.stop()
     results["duration_s"] = round(time.monotonic() - began)
-    path = out / f"overload-{mode}-{stamp}.json"
+    path = out / f"overload-{results['mode']}-{stamp}.json"
     path.write_text(json.dumps(results, indent=2))
     overload.print_table(results)
     m = results["machine"]

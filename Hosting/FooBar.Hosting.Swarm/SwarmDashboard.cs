@@ -11,7 +11,7 @@ internal static class SwarmDashboard
     {
         var name = SwarmEnvironmentResource.DashboardService;
         var service = writer.NewService(name);
-        SwarmStackWriter.Publish(service, $"{name}_PORT", SwarmEnvironmentResource.DashboardPort, SwarmEnvironmentResource.DashboardPort, "tcp");
+        SwarmDeployment.Publish(service, $"{name}_PORT", SwarmEnvironmentResource.DashboardPort, SwarmEnvironmentResource.DashboardPort, "tcp");
         service.Environment["ASPNETCORE_URLS"] = $"http://0.0.0.0:{SwarmEnvironmentResource.DashboardPort}";
         service.Environment["DOTNET_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://0.0.0.0:{SwarmEnvironmentResource.DashboardOtlpGrpcPort}";
         service.Environment["DOTNET_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://0.0.0.0:{SwarmEnvironmentResource.DashboardOtlpHttpPort}";
@@ -26,8 +26,8 @@ internal static class SwarmDashboard
         service.Environment["Dashboard__Api__PrimaryApiKey_FILE"] = key;
         // Its start-up banner would write the login link, token and all, to the service's log.
         service.Environment["Logging__LogLevel__Aspire.Dashboard.DashboardWebApplication"] = "Warning";
-        service.Healthcheck = new SwarmHealthcheck { Test = SwarmStackWriter.CurlCheck(SwarmEnvironmentResource.DashboardPort, "/health") };
-        SwarmStackWriter.PlaceAndUpdate(service);
+        service.Healthcheck = new SwarmHealthcheck { Test = SwarmDeployment.CurlCheck(SwarmEnvironmentResource.DashboardPort, "/health") };
+        SwarmDeployment.PlaceAndUpdate(service);
         return service;
     }
 

@@ -30,7 +30,7 @@ internal static class SwarmFloatingAddressService
         service.Environment["FRONT_DOOR_HEALTH_URL"] = $"http://127.0.0.1:{published}{healthPath}";
         // Nothing to drain: a stopping keepalived gives the address up at once (priority 0), and another takes it.
         service.StopGracePeriod = "5s";
-        SwarmStackWriter.RunOnEveryNode(service);
+        SwarmDeployment.RunOnEveryNode(service);
         return service;
     }
 }

@@ -47,13 +47,13 @@ public sealed class SwarmServiceContext
     /// unless the deploying shell sets <paramref name="variable"/>.
     /// </summary>
     public void PublishPort(string variable, int published, int target, string protocol) =>
-        SwarmStackWriter.Publish(Service, variable, published, target, protocol);
+        SwarmDeployment.Publish(Service, variable, published, target, protocol);
 
     /// <summary>
     /// One task on every node (<c>mode: global</c>), such as a front door each node opens to visitors; replaced by
     /// stopping the old task first, since the two would hold one port of one node.
     /// </summary>
-    public void RunOnEveryNode() => SwarmStackWriter.RunOnEveryNode(Service);
+    public void RunOnEveryNode() => SwarmDeployment.RunOnEveryNode(Service);
 
     /// <summary>
     /// Runs the service on the node numbered <paramref name="number"/> only (its label
@@ -69,7 +69,7 @@ public sealed class SwarmServiceContext
     /// Replaces the service's tasks by stopping an old one before its successor is placed: the scheduler then counts
     /// only the tasks that stay, and puts the new one where the fewest run.
     /// </summary>
-    public void ReplaceStopFirst() => SwarmStackWriter.UpdateOrder(Service, "stop-first");
+    public void ReplaceStopFirst() => SwarmDeployment.UpdateOrder(Service, "stop-first");
 
     /// <summary>
     /// Gives the service a config file at <paramref name="target"/> in its containers, named after

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace FooBar.Hosting.Swarm;
@@ -156,14 +155,14 @@ internal sealed class SwarmStackWriter
         {
             var target = ContainerPort(resource, endpoint);
             var variable = service.Ports.Count == 0 ? $"{name}_PORT" : $"{name}_{endpoint.Name}_PORT";
-            Publish(service, variable, endpoint.Port ?? target, target, endpoint.Protocol.ToString().ToLowerInvariant());
+            SwarmDeployment.Publish(service, variable, endpoint.Port ?? target, target, endpoint.Protocol.ToString().ToLowerInvariant());
         }
 
         await _values.AddEnvironmentAsync(resource, service, _executionContext, cancellationToken);
         await _values.AddArgumentsAsync(resource, service, _executionContext, cancellationToken);
         AddVolumes(resource, service);
         service.Healthcheck = Healthcheck(resource);
-        PlaceAndUpdate(service);
+        SwarmDeployment.PlaceAndUpdate(service);
         return service;
     }
 
@@ -181,54 +180,6 @@ internal sealed class SwarmStackWriter
         service.Deploy.EndpointMode = "dnsrr";
         return service;
     }
-
-    /// <summary>
-    /// Publishes a port in host mode: it opens on the node running the task (the ingress routing mesh does not answer
-    /// here), the model's port unless the deploying shell sets <paramref name="variable"/> (&lt;SERVICE&gt;_PORT).
-    /// </summary>
-    internal static void Publish(SwarmService service, string variable, int published, int target, string protocol) =>
-        service.Ports.Add(new SwarmPort
-        {
-            Target = target,
-            Published = $"${{{variable.Replace('-', '_').ToUpperInvariant()}:-{published.ToString(CultureInfo.InvariantCulture)}}}",
-            Protocol = protocol,
-        });
-
-    /// <summary>
-    /// A service that owns something of its node (a published port, a volume's data) stays on the manager, the node
-    /// whose address visitors use, and is replaced by stopping the old task first: two cannot hold one port or one
-    /// data folder. Any other service starts a new task, waits for it to be healthy, then stops an old one; a new
-    /// version whose tasks fail is rolled back.
-    /// </summary>
-    internal static void PlaceAndUpdate(SwarmService service)
-    {
-        var pinned = service.Ports.Count > 0 || service.Volumes.Count > 0;
-        service.Deploy.Placement = pinned
-            ? new SwarmPlacement { Constraints = { "node.role == manager" } }
-            // Replicas spread evenly over the numbered nodes, so that one node's loss takes the fewest.
-            : new SwarmPlacement { Preferences = { new SwarmPlacementPreference { Spread = $"node.labels.{SwarmEnvironmentResource.NodeLabel}" } } };
-        UpdateOrder(service, pinned ? "stop-first" : "start-first");
-    }
-
-    /// <summary>One task on every node, replaced by stopping the old one first (the two would hold one port of one node).</summary>
-    internal static void RunOnEveryNode(SwarmService service)
-    {
-        service.Deploy.Mode = "global";
-        service.Deploy.Replicas = null;
-        service.Deploy.Placement = null;
-        UpdateOrder(service, "stop-first");
-    }
-
-    /// <summary>How a new version replaces the service's tasks, one at a time, and a failed one is rolled back.</summary>
-    internal static void UpdateOrder(SwarmService service, string order)
-    {
-        service.Deploy.UpdateConfig = new SwarmUpdateConfig { Order = order, Monitor = "10s", FailureAction = "rollback" };
-        service.Deploy.RollbackConfig = new SwarmUpdateConfig { Order = order, Monitor = "10s" };
-    }
-
-    /// <summary>curl, which every image of the stack has, against the port the container listens on.</summary>
-    internal static List<string> CurlCheck(int port, string path) =>
-        ["CMD", "curl", "--fail", "--silent", "--output", "/dev/null", $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}{path}"];
 
     // Named volumes only: any other folder of this host goes into the service's image (SwarmImageRecipes), or is a config.
     private void AddVolumes(IResource resource, SwarmService service)
@@ -252,7 +203,7 @@ internal sealed class SwarmStackWriter
         if (resource.TryGetLastAnnotation<HttpHealthCheckAnnotation>(out var http))
         {
             var endpoint = resource.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == http.EndpointName);
-            return new SwarmHealthcheck { Test = CurlCheck(ContainerPort(resource, endpoint), http.Path) };
+            return new SwarmHealthcheck { Test = SwarmDeployment.CurlCheck(ContainerPort(resource, endpoint), http.Path) };
         }
         if (resource.Annotations.OfType<HealthCheckAnnotation>().Any())
         {

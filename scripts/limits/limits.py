@@ -589,6 +589,9 @@ def main():
     parser.add_argument("--floods", default="2000,10000", help="--overload: the floods' connections (default 2000,10000)")
     parser.add_argument("--flood-paths", default="/posts,/", help="--overload: the flooded paths (default /posts,/)")
     parser.add_argument("--flood-seconds", type=int, default=30, help="--overload: each flood's length (default 30 s)")
+    parser.add_argument("--no-client-limits", action="store_true",
+                        help="--overload: nginx's per-client limits lifted, so that the one flooding address is served as "
+                             "many visitors would be (what admission control alone sheds)")
     parser.add_argument("--quick", action="store_true", help="short phases, for developing this script; not for figures")
     parser.add_argument("--out", default=str(REPO / "TestResults/limits"), help="folder for the figures")
     parser.add_argument("--print", metavar="JSON", help="print the tables of an earlier run's figures, and stop")
@@ -735,7 +738,11 @@ def run_overload(args, out, stamp, results, began):
     paths = args.flood_paths.split(",")
     run_args = stack_args(args)
     log(f"starting the stack (scripts/run.sh {' '.join(run_args)})")
-    stack = Stack.start(run_args, out / f"stack-{results['run_id']}.log", f"{SITE}/")
+    # Without the per-client limits the one flooding address is served as many visitors would be: what is left to
+    # shed is the app's admission control and nginx's own sizing.
+    results["client_limits"] = not args.no_client_limits
+    stack = Stack.start(run_args, out / f"stack-{results['run_id']}.log", f"{SITE}/",
+                        env=UNLIMITED_CLIENT if args.no_client_limits else None)
     cli = None
     try:
         cli = AspireCli(stack.pid)
@@ -753,7 +760,7 @@ def run_overload(args, out, stamp, results, began):
         log("stopping the stack")
         stack.stop()
     results["duration_s"] = round(time.monotonic() - began)
-    path = out / f"overload-{results['mode']}-{stamp}.json"
+    path = out / f"overload-{results['mode']}{'' if results['client_limits'] else '-no-client-limits'}-{stamp}.json"
     path.write_text(json.dumps(results, indent=2))
     overload.print_table(results)
     m = results["machine"]

@@ -218,7 +218,8 @@ def counts(mapping):
 
 def print_table(results):
     mode = results["mode"]
-    print(f"\n## {mode}: overload ({results['flood_seconds']} s floods from {FLOODER}; a visitor from {VISITOR} loads / every "
+    limits = "" if results.get("client_limits", True) else ", nginx's per-client limits lifted"
+    print(f"\n## {mode}: overload{limits} ({results['flood_seconds']} s floods from {FLOODER}; a visitor from {VISITOR} loads / every "
           f"{VISITOR_INTERVAL} s, {VISITOR_TIMEOUT:.0f} s time-out)")
     for path, c in results["overload"]["capacity"].items():
         print(f"- capacity of {path}, {CAPACITY_CONNECTIONS} connections, {CAPACITY_SECONDS} s: {c['goodput']:,} req/s "

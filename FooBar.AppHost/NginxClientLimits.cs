@@ -8,22 +8,25 @@ namespace FooBar.AppHost;
 /// nginx's per-client limits, from configuration keys <c>FooBar:Nginx:ClientConnections</c> (connections at once),
 /// <c>FooBar:Nginx:ClientRate</c> (requests a second to the app) and <c>FooBar:Nginx:ClientBurst</c> (requests above
 /// that rate answered at once), passed to nginx as <c>NGINX_CLIENT_*</c>. Each one not configured keeps the image's
-/// default (nginx/docker-entrypoint.sh: 32, 1,000 and 2,000); a value of 0 or below, or not a whole number, stops
-/// the AppHost at start with the key's name.
+/// default (nginx/docker-entrypoint.sh: 32, 1,000 and 2,000); a value of 0 or below, not a whole number, or above
+/// what nginx takes (65,535 connections), stops the AppHost at start with the key's name.
 /// </summary>
 internal sealed record NginxClientLimits(IReadOnlyDictionary<string, string> Environment)
 {
-    private static readonly (string Key, string Variable)[] Limits =
+    // nginx refuses to start on a limit_conn of 65,536 or more ("connection limit must be less 65536").
+    private const int MostConnections = 65_535;
+
+    private static readonly (string Key, string Variable, int Most)[] Limits =
     [
-        ("FooBar:Nginx:ClientConnections", "NGINX_CLIENT_CONNECTIONS"),
-        ("FooBar:Nginx:ClientRate", "NGINX_CLIENT_RATE"),
-        ("FooBar:Nginx:ClientBurst", "NGINX_CLIENT_BURST"),
+        ("FooBar:Nginx:ClientConnections", "NGINX_CLIENT_CONNECTIONS", MostConnections),
+        ("FooBar:Nginx:ClientRate", "NGINX_CLIENT_RATE", int.MaxValue),
+        ("FooBar:Nginx:ClientBurst", "NGINX_CLIENT_BURST", int.MaxValue),
     ];
 
     public static NginxClientLimits From(IConfiguration configuration)
     {
         var environment = new Dictionary<string, string>();
-        foreach (var (key, variable) in Limits)
+        foreach (var (key, variable, most) in Limits)
         {
             if (configuration[key] is not { } text)
             {
@@ -32,6 +35,10 @@ internal sealed record NginxClientLimits(IReadOnlyDictionary<string, string> Env
             if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value <= 0)
             {
                 throw new InvalidOperationException($"{key} is '{text}'; it must be a whole number above 0.");
+            }
+            if (value > most)
+            {
+                throw new InvalidOperationException($"{key} is '{text}'; nginx takes at most {most.ToString(CultureInfo.InvariantCulture)}.");
             }
             environment[variable] = value.ToString(CultureInfo.InvariantCulture);
         }

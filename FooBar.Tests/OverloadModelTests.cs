@@ -19,6 +19,14 @@ public sealed class OverloadModelTests
     }
 
     [Fact]
+    public async Task A_per_client_connection_limit_above_what_nginx_takes_stops_the_AppHost_naming_the_key()
+    {
+        var error = await AppHostModel.StartupErrorAsync("--FooBar:Nginx:ClientConnections=65536");
+
+        Assert.Contains("FooBar:Nginx:ClientConnections is '65536'; nginx takes at most 65535", error);
+    }
+
+    [Fact]
     public async Task Configured_per_client_limits_reach_each_front_door_as_NGINX_CLIENT_variables_and_unset_ones_keep_the_images_defaults()
     {
         await using var appHost = await AppHostModel.CreateAsync("--FooBar:HighAvailability=true", "--FooBar:Nginx:ClientConnections=7", "--FooBar:Nginx:ClientRate=9");

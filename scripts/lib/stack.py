@@ -45,6 +45,12 @@ def commit():
     return run("git", "-C", str(REPO), "rev-parse", "--short", "HEAD", check=False).strip()
 
 
+def machine_busy_ticks():
+    """All cores' busy clock ticks so far (/proc/stat: everything but idle and iowait)."""
+    values = [int(v) for v in open("/proc/stat").readline().split()[1:]]
+    return sum(values) - values[3] - values[4]
+
+
 def processes():
     """pid -> (ppid, sid, cmdline, cgroup, cpu ticks, rss kB, pss kB) for every readable process."""
     table = {}

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import wrk  # noqa: E402  (scripts/lib: what bench and limits share)
 from aspire_cli import AspireCli  # noqa: E402
 from site_http import SITE, get  # noqa: E402
-from stack import CLK_TCK, REPO, UNLIMITED_CLIENT, Stack, commit, containers, cpu_by_group, machine, memory_by_group, processes, run  # noqa: E402
+from stack import CLK_TCK, REPO, UNLIMITED_CLIENT, Stack, commit, containers, cpu_by_group, machine, machine_busy_ticks, memory_by_group, processes, run  # noqa: E402
 from stack import log as stack_log  # noqa: E402
 import overload  # noqa: E402  (scripts/limits/overload.py: --overload)
 import steady_load  # noqa: E402
@@ -87,12 +87,6 @@ def stack_container(stack, resource):
         if creator in members and re.fullmatch(rf"{re.escape(resource)}-[a-z0-9]+", name):
             return name
     raise RuntimeError(f"the stack has no {resource} container running")
-
-def machine_busy_ticks():
-    """All cores' busy clock ticks so far (/proc/stat: everything but idle and iowait)."""
-    values = [int(v) for v in open("/proc/stat").readline().split()[1:]]
-    return sum(values) - values[3] - values[4]
-
 
 # ---- the new build -------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ flood: how long until the flooded path answers normally again, and which app ins
 (their process ids, before and after). All traffic goes to 127.0.0.0/8; every loop is bounded in time.
 """
 import http.client
+import os
 import resource
 import ssl
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import wrk
 from site_http import HOST, SITE
+from stack import CLK_TCK, machine_busy_ticks
 from waiting import wait_until
 
 FLOOD_SCRIPT = Path(__file__).resolve().parent / "flood.lua"
@@ -106,7 +108,13 @@ def flood(url, connections, seconds):
     threads = 2
     command = ["wrk", "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
                "-H", f"Host: {HOST}", "-s", str(FLOOD_SCRIPT), url]
+    # What wrk itself and the whole machine spent meanwhile: the load generator shares the stack's cores.
+    children, busy, started = resource.getrusage(resource.RUSAGE_CHILDREN), machine_busy_ticks(), time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    elapsed = time.monotonic() - started
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cores = (used.ru_utime + used.ru_stime - children.ru_utime - children.ru_stime) / elapsed
+    machine_cores = (machine_busy_ticks() - busy) / CLK_TCK / elapsed
     figures = wrk.parse(done.stdout)
     statuses = Counter()
     builtin = 0
@@ -118,7 +126,8 @@ def flood(url, connections, seconds):
             builtin = int(values[0])
     good = sum(count for status, count in statuses.items() if 200 <= status < 400)
     figures.update(statuses={str(k): v for k, v in sorted(statuses.items())}, builtin_pages=builtin,
-                   goodput=round(good / seconds), seconds=seconds, connections=connections)
+                   goodput=round(good / seconds), seconds=seconds, connections=connections,
+                   wrk_cores=round(wrk_cores, 2), machine_busy_cores=round(machine_cores, 2), machine_cores=os.cpu_count())
     if done.returncode != 0 or not figures["requests"]:
         # What wrk said when it failed or made no request at all (10,000 TLS handshakes on two busy cores).
         figures["wrk_error"] = f"exit {done.returncode}: " + (done.stdout.strip()[-300:] + " " + done.stderr.strip()[-300:]).strip()
@@ -226,7 +235,8 @@ def print_table(results):
               f"answered 2xx/3xx, p99 {c['p99_ms']} ms, statuses {counts(c['statuses'])}")
     header = ["flood", "visitor: 200 / loads", "visitor: answers", "visitor slowest ms", "goodput req/s (of capacity)",
               "flood's answers (wrk)", "socket errors", "admitted p99 ms (sampled)", "shed got (sampled)", "shed p99 ms",
-              "shed with Retry-After", "nginx built-in pages", "instances restarted", "normal again after s"]
+              "shed with Retry-After", "nginx built-in pages", "instances restarted", "normal again after s",
+              "wrk's CPU of the machine's busy cores"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for f in results["overload"]["floods"]:
@@ -237,5 +247,6 @@ def print_table(results):
                s["admitted_p99_ms"] if s["admitted_p99_ms"] is not None else "—", counts(s["shed_statuses"]),
                s["shed_p99_ms"] if s["shed_p99_ms"] is not None else "—", f"{s['shed_with_retry_after']} / {sum(s['shed_statuses'].values())}",
                w["builtin_pages"] + v["builtin_pages"] + s["builtin_pages"], ", ".join(f["instances_restarted"]) or "0",
-               f["recovered_s"] if f["recovered_s"] is not None else "not within 60"]
+               f["recovered_s"] if f["recovered_s"] is not None else "not within 60",
+               f"{w['wrk_cores']} of {w['machine_busy_cores']} (of {w['machine_cores']})" if "wrk_cores" in w else "—"]
         print("| " + " | ".join(str(cell) for cell in row) + " |")

@@ -19,6 +19,9 @@ builder.Services.AddRazorPages(options => options.Conventions.ConfigureFilter(ne
 
 // nginx enforces the request-header limits (8 KB a line, 32 KB in all) and answers with a page; Kestrel's own
 // limits sit above anything nginx forwards, because Kestrel's 431 is an empty answer.
+// A flood's connects wait in a deep listen queue (somaxconn caps it) for admission control's answer instead of being
+// refused: nginx counts a refused connect as the instance failing (a 502, and after five the instance marked down).
+builder.WebHost.UseSockets(sockets => sockets.Backlog = 4096);
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.Limits.MaxRequestHeaderCount = 16_384;

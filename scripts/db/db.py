@@ -1,0 +1,298 @@
+"""scripts/db.sh: backups of the running stack's MySQL, restores to a backup or to a second, and proofs by restoring.
+
+The server is the running AppHost's MySQL container (or, with --ha, one of its Galera nodes), or the container
+--container names. Root's password never leaves that container: every client runs in it and reads its environment.
+The steps that need the server's tools on a copy run in a throwaway container of the same image (in-container.sh).
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+import backups  # noqa: E402  (scripts/db/backups.py: names, manifests, refusals)
+from backups import Refusal  # noqa: E402
+
+IN_CONTAINER = Path(__file__).resolve().parent / "in-container.sh"
+HISTORY = "/var/lib/mysql/foobar-history"
+# Runs a client in the server's container as root, with the password from the container's own environment.
+AS_ROOT = ["sh", "-c", 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" exec "$@"', "as-root"]
+started = time.monotonic()
+
+
+def say(message):
+    print(f"[db] {time.monotonic() - started:6.1f} s  {message}", flush=True)
+
+
+def docker(*args, stdin=None, check=True):
+    done = subprocess.run(["docker", *args], input=stdin, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise Refusal(f"docker {args[0]} failed: {(done.stderr or done.stdout).strip()}")
+    return done
+
+
+def sql(container, statement):
+    return docker("exec", "-i", container, *AS_ROOT, "mariadb", "-uroot", "-N", "-B", stdin=statement).stdout
+
+
+def inspect(container):
+    done = docker("inspect", container, check=False)
+    if done.returncode != 0:
+        raise Refusal(f"there is no container named {container}")
+    facts = json.loads(done.stdout)[0]
+    env = dict(item.split("=", 1) for item in facts["Config"]["Env"] or [])
+    return {"name": facts["Name"].lstrip("/"), "image": facts["Config"]["Image"], "running": facts["State"]["Running"],
+            "node": env.get("GALERA_NODE_ADDRESS"), "is_server": "MYSQL_ROOT_PASSWORD" in env}
+
+
+def stack_servers():
+    """The running AppHost's MySQL containers (one, or a cluster's nodes in order), found as scripts/lib/stack.py finds
+    the stack's other parts: the containers DCP made for the AppHost's processes."""
+    from stack import Stack, containers, processes
+    stack = Stack.running()
+    members = stack.members(processes())
+    found = [inspect(name) for name, creator in containers().values() if creator in members]
+    servers = sorted((server for server in found if server["is_server"]), key=lambda server: server["node"] or "")
+    if not servers:
+        raise Refusal("the running stack has no MySQL container")
+    return servers
+
+
+def server_to_use(option):
+    """The container to back up or restore: --container's, the single server, or a synced cluster node (the last one,
+    which the app, given every node in order, writes to least)."""
+    servers = [inspect(option)] if option else stack_servers()
+    if not servers[0]["is_server"]:
+        raise Refusal(f"{servers[0]['name']} is not a MySQL server container (no MYSQL_ROOT_PASSWORD in its environment)")
+    if not servers[0]["node"]:
+        return servers[0], False
+    for server in reversed(servers):
+        if server["running"] and docker("exec", server["name"], "node-ready", check=False).returncode == 0:
+            return server, True
+    raise Refusal("no node of the cluster is synced: a backup needs one")
+
+
+def version_of(container):
+    text = sql(container, "SELECT VERSION()").strip()
+    return ("MariaDB" if "mariadb" in text.lower() else "MySQL"), text.split("-")[0]
+
+
+def history_of(container):
+    """The live data's history: a name written into the data directory once, and anew by each restore."""
+    return docker("exec", container, "sh", "-c",
+                  f'[ -s {HISTORY} ] || cat /proc/sys/kernel/random/uuid >{HISTORY}; cat {HISTORY}').stdout.strip()
+
+
+def in_container(image, step, mounts, arguments=()):
+    """Runs in-container.sh's `step` in a throwaway container of `image`; its output, or a Refusal with its errors."""
+    volumes = [part for source, target in mounts for part in ("--volumes-from", source) if target is None] + \
+              [part for source, target in mounts if target for part in ("-v", f"{source}:{target}")]
+    done = subprocess.run(["docker", "run", "--rm", "-i", *volumes, "--entrypoint", "bash", image, "-s", step, *arguments],
+                          stdin=open(IN_CONTAINER), capture_output=True, text=True)
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if "[Warning]" not in line and "[Note]" not in line]
+        raise Refusal(f"{step} failed in a throwaway container: {' / '.join(lines[-4:])}")
+    return done.stdout
+
+
+def inventory(image, backup, work):
+    """The backup restored into a throwaway server: its tables, row counts and checksums."""
+    return backups.parse_inventory(in_container(image, "inventory", [(backup, "/backup:ro"), (work, "/work")]))
+
+
+def backup(args):
+    folder = backups.writable_folder(args.folder)
+    server, clustered = server_to_use(args.container)
+    name_of = server["name"]
+    history = history_of(name_of)
+    partial = folder / f".partial-{os.getpid()}"
+    work = folder / f".work-{os.getpid()}"
+    partial.mkdir()
+    try:
+        say(f"backing up {name_of} with mariadb-backup into {folder}")
+        clock = time.monotonic()
+        if clustered:
+            # Desynced, the node's own queue may grow while the backup holds its locks; its peers never wait for it.
+            sql(name_of, "SET GLOBAL wsrep_desync = ON")
+        try:
+            size, sha256, log = stream_backup(name_of, partial / backups.DATA, clustered)
+        finally:
+            if clustered:
+                sql(name_of, "SET GLOBAL wsrep_desync = OFF")
+        facts = backups.parse_backup_log(log)
+        say(f"streamed {size / 2**20:.1f} MiB in {time.monotonic() - clock:.1f} s; it matches "
+            f"{facts['binlog']['file']}:{facts['binlog']['position']}, reached at {facts['consistent_at']} UTC")
+        work.mkdir()
+        tables = inventory(server["image"], partial, work)
+        say(f"restored it into a throwaway server: {len(tables)} tables, {sum(t['rows'] for t in tables)} rows")
+        seconds = time.monotonic() - clock
+        consistent_at = backups.parse_time(facts["consistent_at"])
+        name = backups.backup_name(consistent_at, facts["server"], facts["version"])
+        backups.write_manifest(partial, backups.manifest(facts, size, sha256, tables, history, server["node"] or name_of, seconds))
+        (partial / "backup.log").write_text(log)
+        if (folder / name).exists():
+            raise Refusal(f"a backup named {name} exists already")
+        partial.rename(folder / name)
+        say(f"backup {name}: {size / 2**20:.1f} MiB in {seconds:.1f} s")
+        return name
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def stream_backup(container, target, clustered):
+    """mariadb-backup's stream from the server's container into `target`, hashed as it is written."""
+    digest, size = backups.hashlib.sha256(), 0
+    command = [*AS_ROOT, "mariadb-backup", "--backup", "--stream=xbstream", "--user=root", "--target-dir=/tmp"]
+    if clustered:
+        command.append("--galera-info")
+    with open(target, "wb") as out:
+        process = subprocess.Popen(["docker", "exec", container, *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for chunk in iter(lambda: process.stdout.read(1 << 20), b""):
+            out.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+        log = process.stderr.read().decode(errors="replace")
+        process.wait()
+        out.flush()
+        os.fsync(out.fileno())
+    if process.returncode != 0 or "completed OK!" not in log:
+        raise Refusal(f"mariadb-backup failed: {' / '.join(log.strip().splitlines()[-3:])}")
+    return size, digest.hexdigest(), log
+
+
+def list_backups(args):
+    for name, facts in backups.backups(args.folder):
+        if facts is None:
+            print(f"{name}  (no readable manifest: not restorable)")
+            continue
+        rows = sum(table["rows"] for table in facts["tables"])
+        print(f"{name}  {facts['consistent_at']} UTC  {facts['size'] / 2**20:.1f} MiB  {len(facts['tables'])} tables "
+              f"{rows} rows  {facts['binlog']['file']}:{facts['binlog']['position']}  from {facts['source']}")
+
+
+def checked(folder, name):
+    """The backup's folder and manifest, once its data has the manifest's size and checksum."""
+    path = Path(folder) / name
+    facts = backups.read_manifest(path)
+    backups.check_data(path, facts)
+    return path, facts
+
+
+def verify(args):
+    path, facts = checked(args.folder, args.name)
+    say(f"{args.name}: size and sha256 match its manifest")
+    image = args.image or image_for(args.container)
+    work = Path(args.folder) / f".work-{os.getpid()}"
+    work.mkdir()
+    try:
+        tables = inventory(image, path, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if tables != facts["tables"]:
+        differences = [f"{t['schema']}.{t['table']}" for t in tables if t not in facts["tables"]] + \
+                      [f"{t['schema']}.{t['table']} (missing)" for t in facts["tables"] if t not in tables]
+        raise Refusal(f"{args.name} restores to other data than its manifest says: {', '.join(differences)}")
+    say(f"verified {args.name}: restored into a throwaway server, its {len(tables)} tables' row counts and checksums match")
+
+
+def image_for(option):
+    return server_to_use(option)[0]["image"]
+
+
+def restore(args):
+    server, clustered = server_to_use(args.container)
+    if clustered:
+        raise Refusal("restoring a Galera cluster is not built yet (docs/backups.md): restore is for the single server")
+    container = server["name"]
+    folder = Path(args.folder)
+    live_server, live_version = version_of(container)
+    if args.to:
+        target = backups.parse_time(args.to)
+        name, _ = backups.choose_for_time(backups.backups(folder), target, datetime.now(timezone.utc), history_of(container))
+    else:
+        target, name = None, args.backup
+    path, facts = checked(folder, name)
+    backups.check_compatible(facts, live_server, live_version, name)
+    replay = []
+    if target:
+        logs = sql(container, "SHOW BINARY LOGS").split()
+        if facts["binlog"]["file"] not in logs:
+            raise Refusal(f"the binary log since {name} ({facts['binlog']['file']}) is no longer kept: restore --backup {name} instead")
+        replay = [backups.format_time(target), facts["binlog"]["file"], str(facts["binlog"]["position"])]
+        say(f"restoring {name} and replaying the binary log up to {args.to} UTC onto it")
+    else:
+        say(f"restoring {name} as it is")
+
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+    kept = folder / f"replaced-{stamp}"
+    work = folder / f".work-{os.getpid()}"
+    kept.mkdir()
+    work.mkdir()
+    clock = time.monotonic()
+    # Writes stop cleanly: the server shuts down, and the site answers its 503 page with Retry-After meanwhile.
+    docker("stop", "--time", "120", container)
+    say(f"stopped {container}: writes refused while the data is replaced")
+    try:
+        in_container(server["image"], "restore", [(container, None), (path, "/backup:ro"), (work, "/work"), (kept, "/keep")], replay)
+    except Refusal:
+        shutil.rmtree(kept, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        docker("start", container)
+        wait_for_queries(container)
+    say(f"{container} answers again with the restored data, {time.monotonic() - clock:.1f} s after it stopped; "
+        f"the replaced binary log is in {kept}")
+    # The restore began a new history: a backup of it now, so that a later restore --to can replay from here.
+    backup(argparse.Namespace(folder=folder, container=container))
+
+
+def wait_for_queries(container, seconds=300):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if docker("exec", container, *AS_ROOT, "mariadb-admin", "-uroot", "ping", check=False).returncode == 0:
+            return
+        time.sleep(0.5)
+    raise Refusal(f"{container} did not answer within {seconds} s of its start: docker logs {container}")
+
+
+def parser():
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--folder", type=Path, default=backups.default_folder(),
+                        help="the backup folder (FooBar__Backups__Folder; default ~/.local/share/foobar/backups)")
+    common.add_argument("--container", help="the MySQL container (default: the running stack's)")
+    top = argparse.ArgumentParser(prog="scripts/db.sh", description=__doc__.splitlines()[0])
+    commands = top.add_subparsers(dest="command", required=True)
+    commands.add_parser("backup", parents=[common], help="an online backup of the live server").set_defaults(run=backup)
+    commands.add_parser("list", parents=[common], help="the backups, oldest first, each a line, its name first").set_defaults(run=list_backups)
+    restoring = commands.add_parser("restore", parents=[common], help="the live server's data from a backup")
+    which = restoring.add_mutually_exclusive_group(required=True)
+    which.add_argument("--to", metavar="'YYYY-MM-DD HH:MM:SS'", help="every write before this second (UTC), none after")
+    which.add_argument("--backup", metavar="NAME", help="one backup as it is")
+    restoring.set_defaults(run=restore)
+    verifying = commands.add_parser("verify", parents=[common], help="a backup restored into a throwaway server and checked")
+    verifying.add_argument("name")
+    verifying.add_argument("--image", help="the server image to restore it with (default: the live server's)")
+    verifying.set_defaults(run=verify)
+    return top
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        args.run(args)
+    except Refusal as refusal:
+        print(f"[db] refused: {refusal}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,5 +1,4 @@
 using System.Net;
-using FooBar.Hosting.Processes;
 using FooBar.Load;
 using FooBar.Tests.Infrastructure;
 using MySqlConnector;
@@ -15,8 +14,7 @@ namespace FooBar.Tests;
 [Trait(Speed.Name, Speed.Docker)]
 public sealed class BackupTests(OutageStackFixture stack, ITestOutputHelper output) : IDisposable
 {
-    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromMinutes(5);
-    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("foobar-tests-backups-");
+    private readonly BackupScript _db = new(() => stack.App.ContainerName("mysql"));
 
     [Fact]
     public async Task A_mistaken_delete_is_undone_by_a_restore_to_the_second_before_it_with_every_post_acknowledged_before_and_none_after()
@@ -26,7 +24,7 @@ public sealed class BackupTests(OutageStackFixture stack, ITestOutputHelper outp
         var prefix = $"Drill {Guid.NewGuid():N} ";
 
         var beforeBackup = await WritePostsAsync(site, prefix + "before the backup", 5);
-        await DbAsync("backup");
+        await _db.RunAsync("backup");
         var afterBackup = await WritePostsAsync(site, prefix + "after the backup", 5);
         // The restore point: the next second, by this machine's clock, which the server's binary log shares.
         var restorePoint = await NextSecondAsync();
@@ -44,7 +42,7 @@ public sealed class BackupTests(OutageStackFixture stack, ITestOutputHelper outp
         // Visitors meanwhile: the site's 503 page with Retry-After while the data is replaced, never a 500.
         using var watching = new CancellationTokenSource();
         var watcher = WatchAsync(site, watching.Token);
-        var (restoreOutput, restoreTime) = await DbAsync("restore", "--to", restorePoint.ToString("yyyy-MM-dd HH:mm:ss"));
+        var (restoreOutput, restoreTime) = await _db.RunAsync("restore", "--to", restorePoint.ToString("yyyy-MM-dd HH:mm:ss"));
         var (status, _) = await site.WaitForStatusAsync("/posts", HttpStatusCode.OK, TimeSpan.FromMinutes(2));
         await watching.CancelAsync();
         var answers = await watcher;
@@ -65,14 +63,14 @@ public sealed class BackupTests(OutageStackFixture stack, ITestOutputHelper outp
     {
         var title = $"Verified {Guid.NewGuid():N}";
         var id = await stack.Database.InsertPostAsync(title);
-        await DbAsync("backup");
-        var name = (await DbAsync("list")).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Split(' ')[0];
+        await _db.RunAsync("backup");
+        var name = await _db.NewestAsync();
 
-        var (verified, _) = await DbAsync("verify", name);
+        var (verified, _) = await _db.RunAsync("verify", name);
         Assert.Contains($"verified {name}", verified);
 
         // A byte changed in the middle of the backup: its checksum no longer matches, and restore refuses before it stops anything.
-        var data = Path.Combine(_folder.FullName, name, "data.xb");
+        var data = Path.Combine(_db.Folder.FullName, name, "data.xb");
         await using (var file = File.Open(data, FileMode.Open, FileAccess.ReadWrite))
         {
             file.Position = file.Length / 2;
@@ -80,14 +78,14 @@ public sealed class BackupTests(OutageStackFixture stack, ITestOutputHelper outp
             file.Position--;
             file.WriteByte((byte)(original ^ 0xff));
         }
-        var refused = await DbAsync(expectedExitCode: 1, "restore", "--backup", name);
+        var refused = await _db.RunAsync(1, "restore", "--backup", name);
         Assert.Contains("is corrupted", refused.Output);
-        var future = await DbAsync(expectedExitCode: 1, "restore", "--to", DateTime.UtcNow.AddHours(1).ToString("yyyy-MM-dd HH:mm:ss"));
+        var future = await _db.RunAsync(1, "restore", "--to", DateTime.UtcNow.AddHours(1).ToString("yyyy-MM-dd HH:mm:ss"));
         Assert.Contains("is in the future", future.Output);
         Assert.Equal(title, (await stack.Database.FindPostAsync(id))?.Title);
     }
 
-    public void Dispose() => _folder.Delete(recursive: true);
+    public void Dispose() => _db.Dispose();
 
     private async Task<List<long>> WritePostsAsync(HttpClient site, string title, int count)
     {
@@ -129,17 +127,5 @@ public sealed class BackupTests(OutageStackFixture stack, ITestOutputHelper outp
             }
         }
         return answers;
-    }
-
-    private Task<(string Output, TimeSpan Elapsed)> DbAsync(params string[] arguments) => DbAsync(0, arguments);
-
-    // scripts/db.sh on this stack's MySQL container, with a backup folder of this test's own.
-    private async Task<(string Output, TimeSpan Elapsed)> DbAsync(int expectedExitCode, params string[] arguments)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var (exitCode, text) = await HostProgram.RunAsync(Path.Combine(Repository.Root, "scripts", "db.sh"),
-            [.. arguments, "--folder", _folder.FullName, "--container", stack.App.ContainerName("mysql")], CancellationToken.None, ScriptTimeout);
-        Assert.True(exitCode == expectedExitCode, $"scripts/db.sh {string.Join(' ', arguments)} exited with {exitCode}:\n{text}");
-        return (text, clock.Elapsed);
     }
 }

@@ -1,0 +1,55 @@
+using Aspire.Hosting.ApplicationModel;
+using FooBar.Hosting.Processes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FooBar.Hosting;
+
+/// <summary>The dashboard's backup command for a MySQL server: a program of the AppHost's choosing backs up its running container.</summary>
+public static class MySqlBackupExtensions
+{
+    /// <summary>The name of the command <see cref="WithBackupCommand"/> adds.</summary>
+    public const string BackupCommandName = "backup";
+
+    /// <summary>
+    /// Adds a "Back up" command to the dashboard: runs <paramref name="program"/> with <paramref name="arguments"/> and
+    /// <c>--container</c> and the server's running container, and writes what it printed into the server's log.
+    /// </summary>
+    /// <remarks>
+    /// The backup itself stays the program's (FooBar's is <c>scripts/db.sh backup</c>, which streams <c>mariadb-backup</c>
+    /// into a folder with a manifest), so that the command line and the dashboard make the same backup.
+    /// </remarks>
+    /// <param name="builder">The server's resource builder.</param>
+    /// <param name="program">The program that makes the backup.</param>
+    /// <param name="arguments">Its arguments, before <c>--container NAME</c>.</param>
+    /// <param name="timeout">How long a backup may take; 30 minutes when null.</param>
+    /// <returns>The server's resource builder.</returns>
+    public static IResourceBuilder<MySqlServerResource> WithBackupCommand(this IResourceBuilder<MySqlServerResource> builder,
+        string program, IReadOnlyList<string> arguments, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(program);
+        ArgumentNullException.ThrowIfNull(arguments);
+        return builder.WithCommand(BackupCommandName, "Back up", async context =>
+        {
+            if (RunningContainer.Of(context) is not { } container)
+            {
+                return CommandResults.Failure("MySQL is not running.");
+            }
+            var logger = context.Services.GetRequiredService<ResourceLoggerService>().GetLogger(builder.Resource);
+            var (exitCode, output) = await HostProgram.RunAsync(program, [.. arguments, "--container", container],
+                context.CancellationToken, timeout ?? TimeSpan.FromMinutes(30), whenMissing: $"{program} makes the backups");
+            foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                logger.Log(exitCode == 0 ? LogLevel.Information : LogLevel.Error, "{BackupLine}", line);
+            }
+            return exitCode == 0 ? CommandResults.Success() : CommandResults.Failure($"The backup failed (exit code {exitCode}); the server's log says why.");
+        },
+        new CommandOptions
+        {
+            Description = "An online backup of this server into the backup folder, with its manifest.",
+            IconName = "Archive",
+            UpdateState = RunningContainer.EnabledWhileRunning,
+        });
+    }
+}

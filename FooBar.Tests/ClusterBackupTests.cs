@@ -6,8 +6,8 @@ using Xunit.Abstractions;
 namespace FooBar.Tests;
 
 /// <summary>
-/// scripts/db.sh backup with high availability, on the database cluster's stack: taken from one Galera node, desynced
-/// while it runs so that its peers never wait for it, and synced again after.
+/// scripts/db.sh with high availability, on the database cluster's stack: a backup taken from one Galera node, desynced
+/// while it runs so that its peers never wait for it; a restore that rebuilds the cluster from that node.
 /// </summary>
 [Collection(DatabaseClusterCollection.Name)]
 [Trait(Speed.Name, Speed.Docker)]
@@ -39,6 +39,21 @@ public sealed class ClusterBackupTests(DatabaseClusterStackFixture stack, ITestO
         Assert.Equal(0, await node.ScalarAsync<long>("SELECT @@GLOBAL.wsrep_desync"));
         await Poll.UntilAsync(async () => (await node.RowsAsync("SHOW STATUS LIKE 'wsrep_local_state_comment'", row => row.GetString(1))).Single() == "Synced",
             "mysql-3 synced again", TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task A_mistaken_delete_is_undone_on_every_node_by_a_restore_to_the_second_before_it_and_the_cluster_is_whole_again()
+    {
+        await OperatorMistakeDrill.RunAsync(stack, stack.Database, _db, output);
+
+        // Rebuilt from the restored node: every node synced again, and the cluster healthy in the dashboard.
+        using var wait = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await stack.App.ResourceNotifications.WaitForResourceHealthyAsync("mysql", wait.Token);
+        foreach (var name in new[] { "mysql-1", "mysql-2", "mysql-3" })
+        {
+            await using var node = await stack.Database.OpenNodeAsync(name);
+            Assert.Equal(3, await node.ScalarAsync<long>("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'wsrep_cluster_size'"));
+        }
     }
 
     public void Dispose() => _db.Dispose();

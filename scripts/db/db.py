@@ -20,7 +20,12 @@ import backups  # noqa: E402  (scripts/db/backups.py: names, manifests, refusals
 from backups import Refusal  # noqa: E402
 
 IN_CONTAINER = Path(__file__).resolve().parent / "in-container.sh"
-HISTORY = "/var/lib/mysql/foobar-history"
+# The live data's history: a name made once, kept in the data (so backups and every Galera node hold it) and made anew
+# by each restore, after which the binary log no longer continues the older backups.
+HISTORY = """CREATE DATABASE IF NOT EXISTS foobar_backups;
+CREATE TABLE IF NOT EXISTS foobar_backups.history (id CHAR(36) NOT NULL PRIMARY KEY);
+INSERT INTO foobar_backups.history SELECT UUID() FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM foobar_backups.history);
+SELECT id FROM foobar_backups.history;"""
 # Runs a client in the server's container as root, with the password from the container's own environment.
 AS_ROOT = ["sh", "-c", 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" exec "$@"', "as-root"]
 started = time.monotonic()
@@ -48,7 +53,21 @@ def inspect(container):
     facts = json.loads(done.stdout)[0]
     env = dict(item.split("=", 1) for item in facts["Config"]["Env"] or [])
     return {"name": facts["Name"].lstrip("/"), "image": facts["Config"]["Image"], "running": facts["State"]["Running"],
-            "node": env.get("GALERA_NODE_ADDRESS"), "is_server": "MYSQL_ROOT_PASSWORD" in env}
+            "node": env.get("GALERA_NODE_ADDRESS"), "cluster": env.get("GALERA_CLUSTER_ADDRESS"),
+            "networks": set(facts["NetworkSettings"]["Networks"] or {}), "is_server": "MYSQL_ROOT_PASSWORD" in env}
+
+
+def cluster_of(server):
+    """Every node of `server`'s Galera cluster, in its address's order: the containers, running or not, with its cluster
+    address on one of its networks (another stack's cluster has the same address on a network of its own)."""
+    order = server["cluster"].removeprefix("gcomm://").split("?")[0].split(",")
+    nodes = [inspect(container) for container in docker("ps", "-aq").stdout.split()]
+    nodes = [node for node in nodes if node["cluster"] == server["cluster"] and node["networks"] & server["networks"]]
+    return sorted(nodes, key=lambda node: order.index(node["node"]) if node["node"] in order else len(order))
+
+
+def synced(node):
+    return node["running"] and docker("exec", node["name"], "node-ready", check=False).returncode == 0
 
 
 def stack_servers():
@@ -65,17 +84,18 @@ def stack_servers():
 
 
 def server_to_use(option):
-    """The container to back up or restore: --container's, the single server, or a synced cluster node (the last one,
-    which the app, given every node in order, writes to least)."""
-    servers = [inspect(option)] if option else stack_servers()
-    if not servers[0]["is_server"]:
-        raise Refusal(f"{servers[0]['name']} is not a MySQL server container (no MYSQL_ROOT_PASSWORD in its environment)")
-    if not servers[0]["node"]:
-        return servers[0], False
-    for server in reversed(servers):
-        if server["running"] and docker("exec", server["name"], "node-ready", check=False).returncode == 0:
-            return server, True
-    raise Refusal("no node of the cluster is synced: a backup needs one")
+    """The container to back up or restore and, on a cluster, its peers: --container's, the single server, or a synced
+    node (the last one, which the app, given every node in order, writes to least)."""
+    chosen = inspect(option) if option else stack_servers()[0]
+    if not chosen["is_server"]:
+        raise Refusal(f"{chosen['name']} is not a MySQL server container (no MYSQL_ROOT_PASSWORD in its environment)")
+    if not chosen["cluster"]:
+        return chosen, []
+    nodes = cluster_of(chosen)
+    for node in [chosen] if option else reversed(nodes):
+        if synced(node):
+            return node, [peer for peer in nodes if peer["name"] != node["name"]]
+    raise Refusal(f"{chosen['name'] if option else 'no node of the cluster'} is not synced: backups and restores start from a synced node")
 
 
 def version_of(container):
@@ -84,9 +104,7 @@ def version_of(container):
 
 
 def history_of(container):
-    """The live data's history: a name written into the data directory once, and anew by each restore."""
-    return docker("exec", container, "sh", "-c",
-                  f'[ -s {HISTORY} ] || cat /proc/sys/kernel/random/uuid >{HISTORY}; cat {HISTORY}').stdout.strip()
+    return sql(container, HISTORY).strip()
 
 
 def in_container(image, step, mounts, arguments=()):
@@ -108,7 +126,8 @@ def inventory(image, backup, work):
 
 def backup(args):
     folder = backups.writable_folder(args.folder)
-    server, clustered = server_to_use(args.container)
+    server, _ = server_to_use(args.container)
+    clustered = bool(server["cluster"])
     name_of = server["name"]
     history = history_of(name_of)
     partial = folder / f".partial-{os.getpid()}"
@@ -207,9 +226,7 @@ def image_for(option):
 
 
 def restore(args):
-    server, clustered = server_to_use(args.container)
-    if clustered:
-        raise Refusal("restoring a Galera cluster is not built yet (docs/backups.md): restore is for the single server")
+    server, peers = server_to_use(args.container)
     container = server["name"]
     folder = Path(args.folder)
     live_server, live_version = version_of(container)
@@ -220,6 +237,13 @@ def restore(args):
         target, name = None, args.backup
     path, facts = checked(folder, name)
     backups.check_compatible(facts, live_server, live_version, name)
+    if peers and facts["source"] != server["node"]:
+        # Each node's binary log has positions of its own: the backup's is replayed from the node it was taken from.
+        nodes = [server, *peers]
+        source = next((node for node in nodes if node["node"] == facts["source"]), None)
+        if source is None:
+            raise Refusal(f"{name} came from {facts['source']}, which is not a node of this cluster")
+        server, peers, container = source, [node for node in nodes if node is not source], source["name"]
     replay = []
     if target:
         logs = sql(container, "SHOW BINARY LOGS").split()
@@ -236,28 +260,44 @@ def restore(args):
     kept.mkdir()
     work.mkdir()
     clock = time.monotonic()
-    # Writes stop cleanly: the server shuts down, and the site answers its 503 page with Retry-After meanwhile.
-    docker("stop", "--time", "120", container)
-    say(f"stopped {container}: writes refused while the data is replaced")
+    # Writes stop cleanly: the server (every node, this one last) shuts down; the site answers its 503 page meanwhile.
+    for node in [*peers, server]:
+        docker("stop", "--time", "120", node["name"])
+    say(f"stopped {', '.join(node['name'] for node in [*peers, server])}: writes refused while the data is replaced")
     try:
         in_container(server["image"], "restore", [(container, None), (path, "/backup:ro"), (work, "/work"), (kept, "/keep")], replay)
     except Refusal:
         shutil.rmtree(kept, ignore_errors=True)
+        # Untouched: every node starts again on its own data, as after a stop of all.
+        for node in [server, *peers]:
+            docker("start", node["name"])
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        docker("start", container)
-        wait_for_queries(container)
-    say(f"{container} answers again with the restored data, {time.monotonic() - clock:.1f} s after it stopped; "
-        f"the replaced binary log is in {kept}")
-    # The restore began a new history: a backup of it now, so that a later restore --to can replay from here.
+    # The cluster is rebuilt from the restored node: it bootstraps, and its emptied peers join it by state transfer.
+    for peer in peers:
+        in_container(peer["image"], "empty", [(peer["name"], None)])
+    docker("start", container)
+    wait_for_queries(server)
+    for peer in peers:
+        docker("start", peer["name"])
+    for peer in peers:
+        wait_for_queries(peer)
+    say(f"{container} answers again with the restored data{' and its peers are synced' if peers else ''}, "
+        f"{time.monotonic() - clock:.1f} s after it stopped; the replaced binary log is in {kept}")
+    # A new history: backups of the replaced one restore as they are, but are no longer replayed onto; one of it now,
+    # so that a later restore --to can replay from here.
+    sql(container, "UPDATE foobar_backups.history SET id = UUID()")
     backup(argparse.Namespace(folder=folder, container=container))
 
 
-def wait_for_queries(container, seconds=300):
+def wait_for_queries(server, seconds=300):
+    """Until the server answers (a node: is synced with its cluster)."""
+    container = server["name"]
+    ready = ["node-ready"] if server["cluster"] else [*AS_ROOT, "mariadb-admin", "-uroot", "ping"]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if docker("exec", container, *AS_ROOT, "mariadb-admin", "-uroot", "ping", check=False).returncode == 0:
+        if docker("exec", container, *ready, check=False).returncode == 0:
             return
         time.sleep(0.5)
     raise Refusal(f"{container} did not answer within {seconds} s of its start: docker logs {container}")

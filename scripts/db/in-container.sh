@@ -7,6 +7,7 @@
 #                               prepares the backup, replays /var/lib/mysql's binary log from FILE:POSITION up to
 #                               STOP_DATETIME (UTC; omitted: no replay), then puts it in place of /var/lib/mysql (the
 #                               live server's volume, stopped), keeping the replaced binary log in /keep
+#   in-container.sh empty       empties /var/lib/mysql (a Galera node's, stopped, that then joins by state transfer)
 set -euo pipefail
 
 data=/work/data
@@ -68,12 +69,16 @@ replay() {
 
 # The restored data in place of the live server's, which keeps its volume; the replaced history's binary log beside the backups.
 swap_in() {
+  local galera=
+  [ -f "$live/grastate.dat" ] && galera=1
   cp -a "$live"/mysql-bin.* /keep/ 2>/dev/null || true
   find "$live" -mindepth 1 -delete
   rm -f "$data"/xtrabackup_* "$data"/backup-my.cnf "$data"/mysqld.sock
   cp -a "$data"/. "$live"/
-  # A new history: backups of the replaced one can be restored as they are, but no longer replayed onto.
-  cat /proc/sys/kernel/random/uuid >"$live/foobar-history"
+  # A Galera node's restored data bootstraps a new cluster (galera-node.sh's rule 4); its emptied peers join it by SST.
+  if [ -n "$galera" ]; then
+    printf '# GALERA saved state\nversion: 2.1\nuuid:    00000000-0000-0000-0000-000000000000\nseqno:   -1\nsafe_to_bootstrap: 1\n' >"$live/grastate.dat"
+  fi
   chown -R mysql:mysql "$live"
 }
 
@@ -91,5 +96,7 @@ case ${1:-} in
       stop_server
     fi
     swap_in ;;
-  *) fail "usage: in-container.sh inventory | restore [STOP_DATETIME FILE POSITION]" ;;
+  empty)
+    find "$live" -mindepth 1 -delete ;;
+  *) fail "usage: in-container.sh inventory | restore [STOP_DATETIME FILE POSITION] | empty" ;;
 esac

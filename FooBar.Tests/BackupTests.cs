@@ -1,3 +1,4 @@
+using FooBar.Load;
 using FooBar.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -42,6 +43,26 @@ public sealed class BackupTests(OutageStackFixture stack, ITestOutputHelper outp
         var future = await _db.RunAsync(1, "restore", "--to", DateTime.UtcNow.AddHours(1).ToString("yyyy-MM-dd HH:mm:ss"));
         Assert.Contains("is in the future", future.Output);
         Assert.Equal(title, (await stack.Database.FindPostAsync(id))?.Title);
+    }
+
+    [Fact]
+    public async Task A_backup_under_the_steady_load_fails_no_request_and_slows_none_past_a_second()
+    {
+        var load = SteadyLoad.Start(stack, maxDuration: TimeSpan.FromMinutes(3));
+        await load.RunUntilAsync(gets: 30);
+        var started = load.Elapsed();
+        var (backup, elapsed) = await _db.RunAsync("backup");
+        await load.RunUntilAsync(gets: 30, since: load.Elapsed());
+        var requests = await load.StopAsync();
+
+        SteadyLoad.Report(requests, output.WriteLine);
+        var during = requests.Where(r => r.StartedAt >= started && r.StartedAt <= started + elapsed).ToList();
+        var slowest = during.Select(r => r.Latency).DefaultIfEmpty().Max();
+        output.WriteLine($"the backup took {elapsed.TotalSeconds:0.0} s; {during.Count} requests meanwhile, the slowest {slowest.TotalMilliseconds:0} ms\n{backup}");
+        load.AssertAtLeast(gets: 60, posts: 5);
+        Assert.True(during.Count >= 10, $"only {during.Count} requests were made during the backup");
+        Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
+        Assert.True(slowest <= TimeSpan.FromSeconds(1), $"the slowest request during the backup took {slowest.TotalMilliseconds:0} ms");
     }
 
     public void Dispose() => _db.Dispose();

@@ -71,8 +71,9 @@ def parse_backup_log(log):
     time it was reached, UTC) that the backup matches; a Refusal when either is missing."""
     version, position = VERSION.search(log), POSITION.search(log)
     if not version or not position:
+        last = " / ".join(log.strip().splitlines()[-2:])
         raise Refusal("mariadb-backup did not say which server version and binary-log position the backup matches "
-                      "(is the binary log on? images/mysql-compatible/server.cnf)")
+                      f"(is the binary log on? images/mysql-compatible/server.cnf); its log ends: {last}")
     return {"server": version.group(2), "version": version.group(1),
             "consistent_at": format_time(datetime.strptime(position.group(1), TIME_FORMAT).replace(tzinfo=timezone.utc)),
             "binlog": {"file": position.group(2), "position": int(position.group(3)), "gtid": position.group(4) or ""}}

@@ -5,6 +5,7 @@ The server is the running AppHost's MySQL container (or, with --ha, one of its G
 The steps that need the server's tools on a copy run in a throwaway container of the same image (in-container.sh).
 """
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -140,7 +141,7 @@ def backup(args):
             # Desynced, the node's own queue may grow while the backup holds its locks; its peers never wait for it.
             sql(name_of, "SET GLOBAL wsrep_desync = ON")
         try:
-            size, sha256, log = stream_backup(name_of, partial / backups.DATA, clustered)
+            size, sha256, log = stream_backup(name_of, partial, clustered)
         finally:
             if clustered:
                 sql(name_of, "SET GLOBAL wsrep_desync = OFF")
@@ -154,7 +155,6 @@ def backup(args):
         consistent_at = backups.parse_time(facts["consistent_at"])
         name = backups.backup_name(consistent_at, facts["server"], facts["version"])
         backups.write_manifest(partial, backups.manifest(facts, size, sha256, tables, history, server["node"] or name_of, seconds))
-        (partial / "backup.log").write_text(log)
         if (folder / name).exists():
             raise Refusal(f"a backup named {name} exists already")
         partial.rename(folder / name)
@@ -165,22 +165,24 @@ def backup(args):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def stream_backup(container, target, clustered):
-    """mariadb-backup's stream from the server's container into `target`, hashed as it is written."""
-    digest, size = backups.hashlib.sha256(), 0
+def stream_backup(container, folder, clustered):
+    """mariadb-backup's stream from the server's container into data.xb in `folder`, hashed as it is written, and its
+    log into backup.log there (a file, not a pipe, that no long log can fill while the stream waits)."""
+    digest, size = hashlib.sha256(), 0
     command = [*AS_ROOT, "mariadb-backup", "--backup", "--stream=xbstream", "--user=root", "--target-dir=/tmp"]
     if clustered:
         command.append("--galera-info")
-    with open(target, "wb") as out:
-        process = subprocess.Popen(["docker", "exec", container, *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with open(folder / backups.DATA, "wb") as out, open(folder / "backup.log", "w+") as log_file:
+        process = subprocess.Popen(["docker", "exec", container, *command], stdout=subprocess.PIPE, stderr=log_file)
         for chunk in iter(lambda: process.stdout.read(1 << 20), b""):
             out.write(chunk)
             digest.update(chunk)
             size += len(chunk)
-        log = process.stderr.read().decode(errors="replace")
         process.wait()
         out.flush()
         os.fsync(out.fileno())
+        log_file.seek(0)
+        log = log_file.read()
     if process.returncode != 0 or "completed OK!" not in log:
         raise Refusal(f"mariadb-backup failed: {' / '.join(log.strip().splitlines()[-3:])}")
     return size, digest.hexdigest(), log
@@ -330,6 +332,10 @@ def main(argv=None):
         args.run(args)
     except Refusal as refusal:
         print(f"[db] refused: {refusal}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        # A full disk or a folder gone mid-way: no backup is left looking complete (the partial one is removed).
+        print(f"[db] failed: {error}", file=sys.stderr)
         return 1
     return 0
 

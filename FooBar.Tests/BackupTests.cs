@@ -57,8 +57,10 @@ public sealed class BackupTests(OutageStackFixture stack, ITestOutputHelper outp
 
         SteadyLoad.Report(requests, output.WriteLine);
         var during = requests.Where(r => r.StartedAt >= started && r.StartedAt <= started + elapsed).ToList();
-        var slowest = during.Select(r => r.Latency).DefaultIfEmpty().Max();
-        output.WriteLine($"the backup took {elapsed.TotalSeconds:0.0} s; {during.Count} requests meanwhile, the slowest {slowest.TotalMilliseconds:0} ms\n{backup}");
+        var slowestRequest = during.MaxBy(r => r.Latency);
+        var slowest = slowestRequest?.Latency ?? TimeSpan.Zero;
+        output.WriteLine($"the backup took {elapsed.TotalSeconds:0.0} s; {during.Count} requests meanwhile, the slowest " +
+            $"{slowest.TotalMilliseconds:0} ms, {((slowestRequest?.StartedAt ?? started) - started).TotalSeconds:0.0} s into it: {slowestRequest}\n{backup}");
         load.AssertAtLeast(gets: 60, posts: 5);
         Assert.True(during.Count >= 10, $"only {during.Count} requests were made during the backup");
         Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));

@@ -112,7 +112,8 @@ def in_container(image, step, mounts, arguments=()):
     """Runs in-container.sh's `step` in a throwaway container of `image`; its output, or a Refusal with its errors."""
     volumes = [part for source, target in mounts for part in ("--volumes-from", source) if target is None] + \
               [part for source, target in mounts if target for part in ("-v", f"{source}:{target}")]
-    done = subprocess.run(["docker", "run", "--rm", "-i", *volumes, "--entrypoint", "bash", image, "-s", step, *arguments],
+    # A tenth of the CPU weight of the stack's containers: a proof restore never slows the live site's queries.
+    done = subprocess.run(["docker", "run", "--rm", "-i", "--cpu-shares", "100", *volumes, "--entrypoint", "bash", image, "-s", step, *arguments],
                           stdin=open(IN_CONTAINER), capture_output=True, text=True)
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if "[Warning]" not in line and "[Note]" not in line]
@@ -169,7 +170,8 @@ def stream_backup(container, folder, clustered):
     """mariadb-backup's stream from the server's container into data.xb in `folder`, hashed as it is written, and its
     log into backup.log there (a file, not a pipe, that no long log can fill while the stream waits)."""
     digest, size = hashlib.sha256(), 0
-    command = [*AS_ROOT, "mariadb-backup", "--backup", "--stream=xbstream", "--user=root", "--target-dir=/tmp"]
+    # At the lowest CPU priority inside the server's container: the server's own queries go first.
+    command = [*AS_ROOT, "nice", "-n", "19", "mariadb-backup", "--backup", "--stream=xbstream", "--user=root", "--target-dir=/tmp"]
     if clustered:
         command.append("--galera-info")
     with open(folder / backups.DATA, "wb") as out, open(folder / "backup.log", "w+") as log_file:

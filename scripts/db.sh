@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Backups of the running stack's MySQL, and restores from them (docs/backups.md):
 #
-#   scripts/db.sh backup                              an online backup (mariadb-backup) into the backup folder
+#   scripts/db.sh backup [--keep N [--max-age DAYS]]  an online backup (mariadb-backup) into the backup folder; then
+#                                                     the backups older than DAYS (7) beyond the newest N removed
 #   scripts/db.sh list                                the backups, oldest first, one a line, its name first
 #   scripts/db.sh restore --to "2026-12-07 12:03:15"  every write before that second (UTC) back, none after
 #   scripts/db.sh restore --backup NAME               one backup as it is

@@ -178,3 +178,13 @@ def choose_for_time(found, target, now, history):
         raise Refusal(f"no backup since the last restore is older than {format_time(target)}: only restore --backup NAME "
                       "can go back past a restore")
     return ours[-1]
+
+
+def to_prune(found, keep, max_age, now):
+    """The backups to remove: those older than `max_age` beyond the newest `keep`, which always stay (at least one)."""
+    if keep < 1:
+        raise Refusal(f"--keep {keep}: at least the newest backup stays")
+    finished = [(name, facts) for name, facts in found if facts]
+    old = finished[:-keep]
+    return [name for name, facts in old if now - parse_time(facts["consistent_at"]) > max_age]
+

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
@@ -160,10 +160,19 @@ def backup(args):
             raise Refusal(f"a backup named {name} exists already")
         partial.rename(folder / name)
         say(f"backup {name}: {size / 2**20:.1f} MiB in {seconds:.1f} s")
+        if getattr(args, "keep", None):
+            prune(folder, args.keep, args.max_age)
         return name
     finally:
         shutil.rmtree(partial, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def prune(folder, keep, max_age_days):
+    """Removes the backups older than `max_age_days` beyond the newest `keep`."""
+    for name in backups.to_prune(backups.backups(folder), keep, timedelta(days=max_age_days), datetime.now(timezone.utc)):
+        shutil.rmtree(folder / name)
+        say(f"pruned {name}: older than {max_age_days:g} days, beyond the newest {keep}")
 
 
 def stream_backup(container, folder, clustered):
@@ -314,7 +323,10 @@ def parser():
     common.add_argument("--container", help="the MySQL container (default: the running stack's)")
     top = argparse.ArgumentParser(prog="scripts/db.sh", description=__doc__.splitlines()[0])
     commands = top.add_subparsers(dest="command", required=True)
-    commands.add_parser("backup", parents=[common], help="an online backup of the live server").set_defaults(run=backup)
+    backing_up = commands.add_parser("backup", parents=[common], help="an online backup of the live server")
+    backing_up.add_argument("--keep", type=int, metavar="N", help="then remove backups beyond the newest N ...")
+    backing_up.add_argument("--max-age", type=float, default=7, metavar="DAYS", help="... that are older than DAYS (default 7)")
+    backing_up.set_defaults(run=backup)
     commands.add_parser("list", parents=[common], help="the backups, oldest first, each a line, its name first").set_defaults(run=list_backups)
     restoring = commands.add_parser("restore", parents=[common], help="the live server's data from a backup")
     which = restoring.add_mutually_exclusive_group(required=True)

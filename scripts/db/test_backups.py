@@ -7,7 +7,7 @@ import json
 import os
 import tempfile
 import unittest
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import backups
@@ -68,6 +68,11 @@ class CommandLineTests(unittest.TestCase):
     def test_verify_needs_a_name_and_an_unknown_command_is_refused(self):
         self.assertIn("required: name", self.refused("verify"))
         self.assertIn("invalid choice", self.refused("backpu"))
+
+    def test_backup_prunes_only_when_told_how_many_to_keep(self):
+        self.assertIsNone(self.parse("backup").keep)
+        args = self.parse("backup", "--keep", "5", "--max-age", "2.5")
+        self.assertEqual((5, 2.5), (args.keep, args.max_age))
 
     def test_folder_and_container_are_options_of_every_command(self):
         args = self.parse("list", "--folder", "/tmp/b", "--container", "mysql-abc")
@@ -207,6 +212,28 @@ class ChoosingTests(unittest.TestCase):
     def test_no_backup_at_all_is_refused(self):
         with self.assertRaisesRegex(Refusal, "no backup to restore from"):
             backups.choose_for_time([], utc("2026-12-07 12:45:00"), self.now, "h1")
+
+
+class PruningTests(unittest.TestCase):
+    def setUp(self):
+        self.folder = Folder()
+        self.names = [self.folder.add(f"2026-12-0{day} 12:00:00") for day in (1, 2, 3, 4)]
+
+    def tearDown(self):
+        self.folder.close()
+
+    def prune(self, keep, days):
+        return backups.to_prune(backups.backups(self.folder.path), keep, timedelta(days=days), utc("2026-12-05 12:00:00"))
+
+    def test_backups_past_the_age_go_but_the_newest_few_stay(self):
+        self.assertEqual(self.names[:2], self.prune(keep=1, days=2))
+        self.assertEqual(self.names[:1], self.prune(keep=3, days=1))
+        self.assertEqual([], self.prune(keep=1, days=30))
+
+    def test_the_newest_backup_always_stays(self):
+        self.assertEqual(self.names[:3], self.prune(keep=1, days=0))
+        with self.assertRaisesRegex(Refusal, "at least the newest"):
+            self.prune(keep=0, days=1)
 
 
 if __name__ == "__main__":

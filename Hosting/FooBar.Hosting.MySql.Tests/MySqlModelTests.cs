@@ -38,7 +38,7 @@ public sealed class MySqlModelTests
     }
 
     [Fact]
-    public void The_backup_command_is_enabled_only_while_the_server_runs_and_needs_a_program()
+    public void The_backup_command_is_enabled_only_while_the_server_runs_and_a_schedule_is_a_minute_or_more()
     {
         var builder = DistributedApplication.CreateBuilder();
         var mysql = builder.AddMySql("mysql").WithBackupCommand("/opt/db.sh", ["backup"]);
@@ -50,6 +50,9 @@ public sealed class MySqlModelTests
         Assert.Equal(ResourceCommandState.Enabled, command.UpdateState(new() { ResourceSnapshot = Snapshot(KnownResourceStates.Running), Services = services }));
         Assert.Equal(ResourceCommandState.Disabled, command.UpdateState(new() { ResourceSnapshot = Snapshot(KnownResourceStates.Exited), Services = services }));
         Assert.Throws<ArgumentException>(() => builder.AddMySql("other").WithBackupCommand("", ["backup"]));
+        // A schedule of less than a minute would start a backup before the last one ends.
+        Assert.Throws<ArgumentOutOfRangeException>(() => mysql.WithBackupSchedule(TimeSpan.FromSeconds(30), "/opt/db.sh", ["backup"]));
+        mysql.WithBackupSchedule(TimeSpan.FromHours(6), "/opt/db.sh", ["backup", "--keep", "7"]);
     }
 
     [Fact]

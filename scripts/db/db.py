@@ -104,8 +104,13 @@ def version_of(container):
     return ("MariaDB" if "mariadb" in text.lower() else "MySQL"), text.split("-")[0]
 
 
-def history_of(container):
-    return sql(container, HISTORY).strip()
+def history_of(container, make=True):
+    """The live data's history; without `make`, read only (a refusal changes nothing): none before a first backup."""
+    if make:
+        return sql(container, HISTORY).strip()
+    done = docker("exec", "-i", container, *AS_ROOT, "mariadb", "-uroot", "-N", "-B", check=False,
+                  stdin="SELECT id FROM foobar_backups.history")
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def in_container(image, step, mounts, arguments=()):
@@ -245,7 +250,7 @@ def restore(args):
     live_server, live_version = version_of(container)
     if args.to:
         target = backups.parse_time(args.to)
-        name, _ = backups.choose_for_time(backups.backups(folder), target, datetime.now(timezone.utc), history_of(container))
+        name, _ = backups.choose_for_time(backups.backups(folder), target, datetime.now(timezone.utc), history_of(container, make=False))
     else:
         target, name = None, args.backup
     path, facts = checked(folder, name)

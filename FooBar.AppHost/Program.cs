@@ -17,6 +17,8 @@ var database = highAvailability.Enabled
     ? builder.AddMySqlCluster("mysql", HighAvailability.DatabaseNodes).WithMaxConnections(WebInstances.DatabaseConnections)
         .WithAdminPage(profile).WithMetricsExporter().AddDatabase("foobardb")
     : builder.AddMySql("mysql").WithImageFromConfiguration().WithDataVolume().WithMaxConnections(WebInstances.DatabaseConnections)
+        // Backups by scripts/db.sh, as on the command line: "Back up" in the dashboard; in production every 6 hours, pruned.
+        .WithBackups(builder.Configuration, profile)
         .WithAdminPage(profile).WithMetricsExporter().AddDatabase("foobardb");
 // The app's own login: rights on foobardb only. Root's password stays with the mysql resource.
 var webLogin = database.AddUser("foobardb-web", userName: "foobar_web");

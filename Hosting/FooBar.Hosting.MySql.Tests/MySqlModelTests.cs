@@ -38,6 +38,24 @@ public sealed class MySqlModelTests
     }
 
     [Fact]
+    public void The_backup_command_is_enabled_only_while_the_server_runs_and_a_schedule_is_a_minute_or_more()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        var mysql = builder.AddMySql("mysql").WithBackupCommand("/opt/db.sh", ["backup"]);
+
+        var command = Assert.Single(mysql.Resource.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == MySqlBackupExtensions.BackupCommandName);
+        Assert.Equal("Back up", command.DisplayName);
+        CustomResourceSnapshot Snapshot(string state) => new() { ResourceType = "Container", Properties = [], State = state };
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection().BuildServiceProvider();
+        Assert.Equal(ResourceCommandState.Enabled, command.UpdateState(new() { ResourceSnapshot = Snapshot(KnownResourceStates.Running), Services = services }));
+        Assert.Equal(ResourceCommandState.Disabled, command.UpdateState(new() { ResourceSnapshot = Snapshot(KnownResourceStates.Exited), Services = services }));
+        Assert.Throws<ArgumentException>(() => builder.AddMySql("other").WithBackupCommand("", ["backup"]));
+        // A schedule of less than a minute would start a backup before the last one ends.
+        Assert.Throws<ArgumentOutOfRangeException>(() => mysql.WithBackupSchedule(TimeSpan.FromSeconds(30), "/opt/db.sh", ["backup"]));
+        mysql.WithBackupSchedule(TimeSpan.FromHours(6), "/opt/db.sh", ["backup", "--keep", "7"]);
+    }
+
+    [Fact]
     public void Passwords_that_are_not_given_are_generated_secrets_named_after_their_resource()
     {
         var builder = DistributedApplication.CreateBuilder();

@@ -184,7 +184,7 @@ internal static class PrometheusBridge
             return result;
         }
 
-        // A point's attribute values after its name, e.g. nginx.http.requests[5xx]: one figure per point.
+        // A point's attribute values after its name, e.g. nginx.http.responses[5xx]: one figure per point.
         private static string Tags(in MetricPoint point)
         {
             var values = new List<string>();

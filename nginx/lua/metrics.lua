@@ -14,6 +14,11 @@ M.BUCKETS = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
 local BUCKETS, BUCKET_COUNT = M.BUCKETS, #M.BUCKETS
 
 local CLASS_KEYS = { "requests_1xx", "requests_2xx", "requests_3xx", "requests_4xx", "requests_5xx" }
+-- Made once: a key built per request would be a string to allocate and hash each time.
+local BUCKET_KEYS = {}
+for i = 1, BUCKET_COUNT + 1 do
+  BUCKET_KEYS[i] = "upstream_bucket_" .. i
+end
 local SPAN_COUNTS = { "exported", "dropped_queue_full", "dropped_export_failed" }
 
 -- $upstream_response_time: "0.004", or one time per upstream tried ("0.001, 0.004 : 0.002"), "-" for none that answered.
@@ -43,7 +48,7 @@ function M.record(dict, status, upstream_response_time)
         break
       end
     end
-    dict:incr("upstream_bucket_" .. bucket, 1, 0)
+    dict:incr(BUCKET_KEYS[bucket], 1, 0)
     dict:incr("upstream_seconds_sum", seconds, 0)
   end
 end
@@ -80,7 +85,7 @@ function M.render(dict)
   lines[#lines + 1] = "# TYPE foobar_nginx_upstream_response_seconds histogram"
   local count = 0
   for i = 1, BUCKET_COUNT + 1 do
-    count = count + (dict:get("upstream_bucket_" .. i) or 0)
+    count = count + (dict:get(BUCKET_KEYS[i]) or 0)
     local bound = BUCKETS[i] and seconds(BUCKETS[i]) or "+Inf"
     lines[#lines + 1] = string.format('foobar_nginx_upstream_response_seconds_bucket{le="%s"} %s', bound, number(count))
   end

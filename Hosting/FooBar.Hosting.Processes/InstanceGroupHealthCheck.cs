@@ -16,11 +16,16 @@ internal sealed class InstanceGroupHealthCheck(InstanceGroupResource group, Reso
             var snapshot = notifications.TryGetCurrentState(member.Name, out var current) ? current.Snapshot : null;
             if (snapshot?.State?.Text != KnownResourceStates.Running || snapshot.HealthStatus != HealthStatus.Healthy)
             {
-                missing.Add($"{member.Name} {(snapshot?.State?.Text is { Length: > 0 } state && state != KnownResourceStates.Running ? state : snapshot?.HealthStatus?.ToString() ?? "not started")}");
+                missing.Add($"{member.Name} {Why(snapshot)}");
             }
         }
         return Task.FromResult(Judge(group.Members.Count - missing.Count, group.Members.Count, group.Noun, missing));
     }
+
+    // Its state when it is not running (Exited, Starting …), else its health (Unhealthy).
+    private static string Why(CustomResourceSnapshot? snapshot) =>
+        snapshot?.State?.Text is { Length: > 0 } state && state != KnownResourceStates.Running ? state
+        : snapshot?.HealthStatus?.ToString() ?? "not started";
 
     /// <summary>All <paramref name="count"/> answer: healthy; some: degraded; none: unhealthy; with a line that says which do not.</summary>
     internal static HealthCheckResult Judge(int answering, int count, string noun, IReadOnlyList<string> missing)

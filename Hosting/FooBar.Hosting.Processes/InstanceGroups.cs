@@ -25,7 +25,7 @@ internal static class InstanceGroups
             .WithInitialState(new CustomResourceSnapshot
             {
                 ResourceType = "InstanceGroup",
-                Properties = [new(CustomResourceKnownProperties.Source, string.Join(", ", members.Select(m => m.Resource.Name)))],
+                Properties = [new("group.members", string.Join(", ", members.Select(m => m.Resource.Name)))],
             });
         foreach (var member in members)
         {

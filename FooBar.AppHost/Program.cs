@@ -72,8 +72,9 @@ var web = builder.AddProjectInstances<Projects.FooBar_Web>("web", webInstances.C
     }));
 
 // nginx: the front door for www.foobar.com; serves static files itself and forwards the rest to web. One door ("nginx"),
-// or with high availability several on that one address (nginx-1, nginx-2): either may stop or crash. Each runs in the
-// host's network on 127.0.0.1, so nginx sees every client's own address.
+// or with high availability several on that one address (nginx-1, nginx-2): either may stop or crash, and the group
+// (nginx) says Degraded meanwhile, as web does for its instances. Each runs in the host's network on 127.0.0.1, so nginx
+// sees every client's own address.
 var nginx = builder.AddNginxInstances("nginx", highAvailability.FrontDoors, port: 8080, door => door
     .WithDockerfile("../nginx")
     .WithConfigTemplates("../nginx/templates")
@@ -88,6 +89,9 @@ var nginx = builder.AddNginxInstances("nginx", highAvailability.FrontDoors, port
     .WithHealthProbe("/nginx/health")
     // nginx's spans go to the dashboard as OTLP/HTTP JSON, which its Lua exporter writes (nginx/lua/otel.lua).
     .WithOtlpExporter(OtlpProtocol.HttpJson)
+    // Its figures (connections, requests by status class, upstream time, spans sent and dropped) reach the dashboard as
+    // its metrics: stub_status and nginx's own counters on a loopback-only port, read by prometheus-nginx-exporter (<name>-exporter).
+    .WithMetricsExporter()
     .WithProfile(profile)
     // Per client address: connections at once, requests a second to the app (FooBar:Nginx:Client*; 429 beyond them).
     .WithClientLimits(NginxClientLimits.From(builder.Configuration))

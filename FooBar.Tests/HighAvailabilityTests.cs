@@ -11,7 +11,8 @@ namespace FooBar.Tests;
 /// High availability's front doors (FooBar:HighAvailability), on a stack of their own: nginx-1 and nginx-2 share the
 /// site's address, the kernel spreads connections over them, and one stopped or killed under load costs the visitors
 /// nothing (stopped) or only what it had in flight (killed), while new connections go to the other at once; a killed
-/// door is started again by the AppHost, and the doors restarted (a new recipe) or reloaded in turn cost nothing.
+/// door is started again by the AppHost, and the doors restarted (a new recipe) or reloaded in turn cost nothing; the
+/// doors' group (nginx) says Degraded while one is stopped.
 /// </summary>
 [Collection(HighAvailabilityCollection.Name)]
 [Trait(Speed.Name, Speed.Docker)]
@@ -50,11 +51,39 @@ public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, IT
     }
 
     [Fact]
-    public async Task A_front_door_stopped_under_load_fails_no_request_and_stores_every_post()
+    public async Task A_front_door_stopped_under_load_fails_no_request_stores_every_post_and_makes_the_doors_Degraded_until_it_is_back()
     {
-        var requests = await UnderLoadAsync(() => stack.App.StopForAsync("nginx-1", TimeSpan.FromSeconds(5)));
+        string? degraded = null, healthy = null;
+        var requests = await UnderLoadAsync(async () =>
+        {
+            await stack.App.ExecuteCommandAsync("nginx-1", KnownResourceCommands.StopCommand);
+            try
+            {
+                // Down for 5 s at least, and until the doors' group says which one is missing.
+                var down = Task.Delay(TimeSpan.FromSeconds(5));
+                degraded = await DoorsHealthAsync(HealthStatus.Degraded);
+                await down;
+            }
+            finally
+            {
+                await stack.App.ExecuteCommandAsync("nginx-1", KnownResourceCommands.StartCommand);
+            }
+            await stack.App.ResourceNotifications.WaitForResourceHealthyAsync("nginx-1").WaitAsync(TimeSpan.FromMinutes(2));
+            healthy = await DoorsHealthAsync(HealthStatus.Healthy);
+        });
 
         Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
+        Assert.StartsWith("1 of 2 front doors healthy", degraded);
+        Assert.Contains("nginx-1", degraded);
+        Assert.Equal("2 of 2 front doors healthy", healthy);
+    }
+
+    // The doors' group's health (nginx), as the dashboard shows it, once it is the one expected; its report's line.
+    private async Task<string> DoorsHealthAsync(HealthStatus expected)
+    {
+        var group = await stack.App.ResourceNotifications.WaitForResourceAsync("nginx", e => e.Snapshot.HealthStatus == expected)
+            .WaitAsync(TimeSpan.FromSeconds(60));
+        return string.Join("; ", group.Snapshot.HealthReports.Select(report => report.Description));
     }
 
     [Fact]

@@ -30,7 +30,9 @@ public sealed class NginxInstancesModelTests
         Assert.Equal(["nginx-1", "nginx-2", "nginx-3"], seen);
         Assert.Equal(seen, doors.Select(d => d.Resource.Name));
         Assert.All(doors, d => Assert.IsType<NginxFrontDoorResource>(d.Resource));
-        Assert.Equal([.. before, .. doors.Select(d => (IResource)d.Resource)], builder.Resources);
+        // The doors, then the group that stands for them (nginx, Degraded while not all answer).
+        var group = Assert.IsType<InstanceGroupResource>(builder.Resources.Last());
+        Assert.Equal([.. before, .. doors.Select(d => (IResource)d.Resource), group], builder.Resources);
         // The shared address with reuseport, and each door's own for its probe: the site's port + its number.
         Assert.All(doors, d => Assert.Equal(18080, d.Resource.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http").Port));
         Assert.Equal([18081, 18082, 18083], doors.Select(d => d.Resource.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "health").Port!.Value));

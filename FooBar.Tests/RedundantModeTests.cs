@@ -8,7 +8,8 @@ namespace FooBar.Tests;
 
 /// <summary>
 /// The redundant mode (FooBar:WebInstances = 3), on a stack of its own: nginx spreads requests over web-1 … web-3,
-/// and an instance stopped, every instance restarted in turn, or nginx reloaded costs the visitors nothing.
+/// and an instance stopped, every instance restarted in turn, or nginx reloaded costs the visitors nothing; the group (web)
+/// says Degraded while one is missing.
 /// </summary>
 [Collection(RedundantCollection.Name)]
 [Trait(Speed.Name, Speed.Docker)]
@@ -94,6 +95,42 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
         load.AssertAtLeast(gets: 50, posts: 5);
         Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
         load.AssertEveryAcknowledgedPostStored(await stack.Database.PostIdsTitledAsync(load.PostMarker));
+    }
+
+    [Fact]
+    public async Task One_instance_stopped_makes_the_group_Degraded_naming_it_while_the_site_answers_and_Healthy_once_it_is_back()
+    {
+        await GroupHealthAsync(HealthStatus.Healthy);
+        await stack.App.ExecuteCommandAsync("web-2", KnownResourceCommands.StopCommand);
+        string degraded;
+        try
+        {
+            degraded = await GroupHealthAsync(HealthStatus.Degraded);
+            // The other two carry the site meanwhile.
+            using var site = stack.CreateSiteClient();
+            for (var view = 0; view < 10; view++)
+            {
+                using var response = await site.GetAsync("/fortunes");
+                Assert.True(response.IsSuccessStatusCode, $"/fortunes answered {(int)response.StatusCode} with web-2 stopped");
+            }
+        }
+        finally
+        {
+            await stack.App.ExecuteCommandAsync("web-2", KnownResourceCommands.StartCommand);
+        }
+        var healthy = await GroupHealthAsync(HealthStatus.Healthy);
+
+        Assert.StartsWith("2 of 3 instances healthy", degraded);
+        Assert.Contains("web-2", degraded);
+        Assert.Equal("3 of 3 instances healthy", healthy);
+    }
+
+    // The web group's health, as the dashboard shows it, once it is the one expected; its report's line.
+    private async Task<string> GroupHealthAsync(HealthStatus expected)
+    {
+        var group = await stack.App.ResourceNotifications.WaitForResourceAsync("web", e => e.Snapshot.HealthStatus == expected)
+            .WaitAsync(TimeSpan.FromSeconds(60));
+        return string.Join("; ", group.Snapshot.HealthReports.Select(report => report.Description));
     }
 
     // Under the steady load, does harm to one instance's process and waits until a new process of it is healthy:

@@ -52,6 +52,12 @@ if [ "${1:-}" = nginx ] && [ -d "$template_dir" ]; then
         printf 'ssl_certificate %s;\nssl_certificate_key %s;\ninclude snippets/tls.conf;\n' \
             "$NGINX_TLS_CERTIFICATE" "$NGINX_TLS_CERTIFICATE" >/etc/nginx/listen/tls.conf
     fi
+    # nginx's figures (NGINX_STATUS_LISTEN: one loopback address and port), for the AppHost's exporter; unset: none.
+    case "${NGINX_STATUS_LISTEN:-}" in
+        '') ;;
+        127.0.0.1:[0-9]*) envsubst '$NGINX_STATUS_LISTEN' </etc/nginx/status.conf.template >"$output_dir/status.conf" ;;
+        *) echo "[entrypoint] NGINX_STATUS_LISTEN is '$NGINX_STATUS_LISTEN'; it must be 127.0.0.1:<port>" >&2; exit 1 ;;
+    esac
 fi
 
 if [ "${1:-}" = nginx ] && [ -n "${NGINX_UPSTREAMS:-}" ] && ls "$NGINX_UPSTREAMS"/*/servers.dns.conf >/dev/null 2>&1; then

@@ -267,14 +267,17 @@ lua_runner() {
 # The exporters whose figures the AppHost carries to the dashboard (WithMetricsExporter): Debian's packages, run by the
 # AppHost on loopback, not as the services their packages would start.
 metrics_exporters() {
-  if command -v prometheus-mysqld-exporter >/dev/null; then
-    log "  prometheus-mysqld-exporter $(dpkg-query -W -f '${Version}' prometheus-mysqld-exporter 2>/dev/null) already installed"
-  else
-    log "  installing Debian's prometheus-mysqld-exporter"
-    apt_install prometheus-mysqld-exporter
-    # Not the package's own service on every address: the AppHost runs one exporter per server, on loopback.
-    if [ -d /run/systemd/system ]; then systemctl disable --now prometheus-mysqld-exporter >/dev/null 2>&1 || true; fi
-  fi
+  local exporter
+  for exporter in prometheus-mysqld-exporter prometheus-nginx-exporter; do
+    if command -v "$exporter" >/dev/null; then
+      log "  $exporter $(dpkg-query -W -f '${Version}' "$exporter" 2>/dev/null) already installed"
+    else
+      log "  installing Debian's $exporter"
+      apt_install "$exporter"
+      # Not the package's own service on every address: the AppHost runs one exporter per server or door, on loopback.
+      if [ -d /run/systemd/system ]; then systemctl disable --now "$exporter" >/dev/null 2>&1 || true; fi
+    fi
+  done
 }
 
 # The TLS scanner TlsTests runs against the site.
@@ -320,7 +323,7 @@ step "Aspire tunnel prerequisites" tunnel_prerequisites
 step "MySQL image" mysql_image
 step "Local certificate authority and the site's certificate" local_certificate_authority
 step "Developer certificate (Aspire)" developer_certificate
-step "Metrics exporters (MySQL)" metrics_exporters
+step "Metrics exporters (MySQL, nginx)" metrics_exporters
 for option in "$@"; do
   case "$option" in
     --tests)

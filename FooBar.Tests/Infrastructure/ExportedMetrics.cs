@@ -8,12 +8,28 @@ namespace FooBar.Tests.Infrastructure;
 /// </summary>
 public static class ExportedMetrics
 {
-    /// <summary>The last export's figures by instrument (<c>mysql.queries</c> …), none before the first.</summary>
+    /// <summary>The last export's figures by instrument (<c>mysql.queries</c> …, a tagged one with its tags' values: <c>nginx.http.responses[2xx]</c>), none before the first.</summary>
     public static Dictionary<string, double> Last(DistributedApplication app, string exporter) =>
         Property(app, exporter, "metrics.last") is { } line
             ? line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(figure => figure.Split('='))
                 .ToDictionary(pair => pair[0], pair => double.Parse(pair[1], CultureInfo.InvariantCulture))
             : [];
+
+    /// <summary>How many exports the dashboard has taken (<c>metrics.exports</c>), 0 before the first.</summary>
+    public static int Exports(DistributedApplication app, string exporter) =>
+        Property(app, exporter, "metrics.exports") is { } taken ? int.Parse(taken, CultureInfo.InvariantCulture) : 0;
+
+    /// <summary>
+    /// The figures of an export whose page was read after this call, so that they hold whatever came before it: the
+    /// second export from now (pages are read and exported every 5 s).
+    /// </summary>
+    public static async Task<Dictionary<string, double>> FreshAsync(DistributedApplication app, string exporter)
+    {
+        var now = Exports(app, exporter);
+        await Poll.UntilAsync(() => Task.FromResult(Exports(app, exporter) >= now + 2), $"two exports of {exporter} after {now}",
+            TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(500));
+        return Last(app, exporter);
+    }
 
     /// <summary>The service and instance the figures are filed under (<c>metrics.service</c>: "mysql mysql-abcd1234").</summary>
     public static string? Service(DistributedApplication app, string exporter) => Property(app, exporter, "metrics.service");

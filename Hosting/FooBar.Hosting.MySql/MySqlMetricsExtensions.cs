@@ -100,7 +100,7 @@ public static class MySqlMetricsExtensions
             .WithEnvironment("DATA_SOURCE_NAME", ReferenceExpression.Create($"{login.UserName}:{login.Password}@tcp({host}:{port})/"))
             .WithParentRelationship(server)
             .ExcludeFromManifest()
-            .WithPrometheusBridge(server, $"http://127.0.0.1:{page}/metrics", Metrics);
+            .WithPrometheusBridge(server, [$"http://127.0.0.1:{page}/metrics"], Metrics);
     }
 
     // 1 - disk reads / read requests: how often a page was already in memory.

@@ -27,7 +27,8 @@ public static class NginxInstancesExtensions
     /// still queued on it move to another. Each of several also listens on a port of its own (the site's port + its
     /// number) that only its health check asks (<c>WithHealthProbe</c>). A door that exits on its own is started again
     /// (<c>WithRestartOnCrash</c>), with the recipe as it is then, built if it changed. In a published Swarm stack, the
-    /// doors are one nginx service, on every node with several (<c>mode: global</c>).
+    /// doors are one nginx service, on every node with several (<c>mode: global</c>). In run mode, several doors are shown
+    /// under an <see cref="InstanceGroupResource"/> named <paramref name="name"/>, <c>Degraded</c> while not all answer.
     /// </summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="name">The resource name for one door, and the prefix for several.</param>
@@ -63,7 +64,10 @@ public static class NginxInstancesExtensions
             throw new ArgumentException($"{name}'s front doors share one port: give AddNginxInstances a port.", nameof(port));
         }
 
-        return Enumerable.Range(1, count).Select(number => Door(builder, count == 1 ? name : $"{name}-{number}", number, count, port, configure)).ToList();
+        var doors = Enumerable.Range(1, count).Select(number => Door(builder, count == 1 ? name : $"{name}-{number}", number, count, port, configure)).ToList();
+        // Several: a resource named name over them, Degraded while fewer than all answer (the others keep the site up).
+        InstanceGroups.Add(builder, name, "front door", doors);
+        return doors;
     }
 
     private static IResourceBuilder<INginxResource> Door(IDistributedApplicationBuilder builder, string name, int number, int count,

@@ -38,4 +38,15 @@ public sealed class PrometheusBridgeModelTests
         Assert.Equal(12, queries.Read(PrometheusText.Parse("mysql_global_status_queries 12\n")));
         Assert.Null(queries.Read(PrometheusText.Parse(Page)));
     }
+
+    [Fact]
+    public void A_tagged_figure_reads_its_own_series_and_keeps_the_figures_name()
+    {
+        var serverErrors = BridgedMetric.Counter("nginx.http.responses", "{response}", "Requests answered, by status class",
+            "foobar_nginx_requests_total{status_class=\"5xx\"}").WithTag("status_class", "5xx");
+
+        Assert.Equal("nginx.http.responses", serverErrors.Name);
+        Assert.Equal([new KeyValuePair<string, object?>("status_class", "5xx")], serverErrors.Tags);
+        Assert.Equal(3, serverErrors.Read(PrometheusText.Parse("foobar_nginx_requests_total{status_class=\"2xx\"} 40\nfoobar_nginx_requests_total{status_class=\"5xx\"} 3\n")));
+    }
 }

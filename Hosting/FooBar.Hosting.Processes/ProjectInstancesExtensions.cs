@@ -11,6 +11,8 @@ public static class ProjectInstancesExtensions
     /// and listening on its own port (the launch profile's port, the next one up for the second, and so on).
     /// Unlike Aspire's <c>WithReplicas</c>, which puts one proxy in front of every replica, each instance is
     /// addressable itself, so a load balancer such as nginx can spread requests over them and skip one that fails.
+    /// In run mode, several are shown under an <see cref="InstanceGroupResource"/> named <paramref name="name"/>, whose
+    /// health is <c>Degraded</c> while some but not all of them are healthy.
     /// </summary>
     /// <param name="builder">The application builder.</param>
     /// <param name="name">The resource name for one instance, and the prefix for several.</param>
@@ -28,7 +30,7 @@ public static class ProjectInstancesExtensions
         where TProject : IProjectMetadata, new()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(instances, 1);
-        return Enumerable.Range(1, instances).Select(number =>
+        var all = Enumerable.Range(1, instances).Select(number =>
         {
             var instance = builder.AddProject<TProject>(instances == 1 ? name : $"{name}-{number}")
                 .WithAnnotation(new ProjectInstanceAnnotation(name, number, instances));
@@ -40,5 +42,8 @@ public static class ProjectInstancesExtensions
             }
             return instance;
         }).ToList();
+        // Several: a resource named name over them, Degraded while fewer than all are healthy.
+        InstanceGroups.Add(builder, name, "instance", all);
+        return all;
     }
 }

@@ -13,10 +13,17 @@ namespace FooBar.Hosting.Processes;
 
 /// <summary>
 /// One figure carried from a Prometheus exporter's page to OTLP: an instrument's name, unit and description, whether
-/// it is a running total (a counter) or a level (a gauge), and how to read it from one scrape's series.
+/// it is a running total (a counter) or a level (a gauge), and how to read it from one scrape's series. Figures that
+/// share a name are one instrument, each with its own <see cref="Tags"/> (requests by status class, a histogram's buckets).
 /// </summary>
 internal sealed record BridgedMetric(string Name, string Unit, string Description, bool IsCounter, Func<IReadOnlyDictionary<string, double>, double?> Read)
 {
+    /// <summary>The attributes this figure's measurement carries, e.g. <c>status_class=5xx</c>; none by default.</summary>
+    public IReadOnlyList<KeyValuePair<string, object?>> Tags { get; init; } = [];
+
+    /// <summary>This figure with one attribute more.</summary>
+    public BridgedMetric WithTag(string name, string value) => this with { Tags = [.. Tags, new(name, value)] };
+
     /// <summary>A level read from one series, e.g. <c>mysql_global_status_threads_running</c>.</summary>
     public static BridgedMetric Gauge(string name, string unit, string description, string series) =>
         new(name, unit, description, false, scrape => scrape.TryGetValue(series, out var value) ? value : null);
@@ -44,23 +51,28 @@ internal static class PrometheusBridge
     /// <summary>The property that names the service (and instance) the figures are filed under.</summary>
     internal const string ServiceProperty = "metrics.service";
 
-    /// <summary>In run mode, carries <paramref name="metrics"/> from <paramref name="exporter"/>'s page at <paramref name="pageUrl"/> to OTLP as <paramref name="watched"/>'s.</summary>
+    /// <summary>
+    /// In run mode, carries <paramref name="metrics"/> from the pages at <paramref name="pageUrls"/> (the exporter's, and
+    /// any the watched resource serves itself; their series merged) to OTLP as <paramref name="watched"/>'s, through
+    /// <paramref name="exporter"/>'s OTLP settings.
+    /// </summary>
     public static IResourceBuilder<ExecutableResource> WithPrometheusBridge(this IResourceBuilder<ExecutableResource> exporter,
-        IResource watched, string pageUrl, IReadOnlyList<BridgedMetric> metrics)
+        IResource watched, IReadOnlyList<string> pageUrls, IReadOnlyList<BridgedMetric> metrics)
     {
+        var pages = pageUrls.Select(url => new Uri(url)).ToList();
         // What the bridge reads its OTLP endpoint and key from: the settings Aspire gives this resource.
         exporter.WithOtlpExporter();
         exporter.ApplicationBuilder.Eventing.Subscribe<BeforeStartEvent>((@event, cancellationToken) =>
         {
             var services = @event.Services;
             var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
-            _ = Task.Run(() => RunAsync(exporter.Resource, watched, new Uri(pageUrl), metrics, services, stopping), stopping);
+            _ = Task.Run(() => RunAsync(exporter.Resource, watched, pages, metrics, services, stopping), stopping);
             return Task.CompletedTask;
         });
         return exporter;
     }
 
-    private static async Task RunAsync(ExecutableResource exporter, IResource watched, Uri page, IReadOnlyList<BridgedMetric> metrics,
+    private static async Task RunAsync(ExecutableResource exporter, IResource watched, IReadOnlyList<Uri> pages, IReadOnlyList<BridgedMetric> metrics,
         IServiceProvider services, CancellationToken stopping)
     {
         var notifications = services.GetRequiredService<ResourceNotificationService>();
@@ -83,16 +95,20 @@ internal static class PrometheusBridge
 
             IReadOnlyDictionary<string, double>? scrape = null;
             using var meter = new Meter($"FooBar.Bridge.{watched.Name}");
-            foreach (var metric in metrics)
+            foreach (var instrument in metrics.GroupBy(m => m.Name))
             {
-                IEnumerable<Measurement<double>> Observe() => Volatile.Read(ref scrape) is { } s && metric.Read(s) is { } value ? [new(value)] : [];
-                if (metric.IsCounter)
+                var figures = instrument.ToList();
+                IEnumerable<Measurement<double>> Observe() => Volatile.Read(ref scrape) is { } s
+                    ? figures.Select(f => (f.Read(s), f.Tags)).Where(m => m.Item1 is not null).Select(m => new Measurement<double>(m.Item1!.Value, m.Tags))
+                    : [];
+                var first = figures[0];
+                if (first.IsCounter)
                 {
-                    meter.CreateObservableCounter(metric.Name, Observe, metric.Unit, metric.Description);
+                    meter.CreateObservableCounter(first.Name, Observe, first.Unit, first.Description);
                 }
                 else
                 {
-                    meter.CreateObservableGauge(metric.Name, Observe, metric.Unit, metric.Description);
+                    meter.CreateObservableGauge(first.Name, Observe, first.Unit, first.Description);
                 }
             }
             var reporting = new ReportingExporter(new OtlpMetricExporter(options), exporter, notifications);
@@ -105,21 +121,28 @@ internal static class PrometheusBridge
             {
                 Properties = [.. snapshot.Properties.Where(p => p.Name != ServiceProperty), new ResourcePropertySnapshot(ServiceProperty, $"{watched.Name} {instance}")],
             });
-            logger.LogInformation("Figures from {Page} go to the dashboard as {Resource}'s metrics every {Seconds} s", page, watched.Name, Interval.TotalSeconds);
+            logger.LogInformation("Figures from {Pages} go to the dashboard as {Resource}'s metrics every {Seconds} s", string.Join(", ", pages), watched.Name, Interval.TotalSeconds);
 
             using var client = new HttpClient { Timeout = Interval };
             using var timer = new PeriodicTimer(Interval);
             do
             {
-                try
+                var merged = new Dictionary<string, double>(StringComparer.Ordinal);
+                foreach (var page in pages)
                 {
-                    Volatile.Write(ref scrape, PrometheusText.Parse(await client.GetStringAsync(page, stopping)));
+                    try
+                    {
+                        foreach (var (series, value) in PrometheusText.Parse(await client.GetStringAsync(page, stopping)))
+                        {
+                            merged[series] = value;
+                        }
+                    }
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !stopping.IsCancellationRequested)
+                    {
+                        // A page not up yet, or between restarts: no figures of its own rather than old ones.
+                    }
                 }
-                catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !stopping.IsCancellationRequested)
-                {
-                    // An exporter not up yet, or between restarts: no figures rather than old ones.
-                    Volatile.Write(ref scrape, null);
-                }
+                Volatile.Write(ref scrape, merged.Count > 0 ? merged : null);
             }
             while (await timer.WaitForNextTickAsync(stopping));
         }
@@ -144,7 +167,7 @@ internal static class PrometheusBridge
                 foreach (ref readonly var point in metric.GetMetricPoints())
                 {
                     var value = metric.MetricType == MetricType.DoubleSum ? point.GetSumDouble() : point.GetGaugeLastValueDouble();
-                    figures.Add($"{metric.Name}={value.ToString("G6", CultureInfo.InvariantCulture)}");
+                    figures.Add($"{metric.Name}{Tags(point)}={value.ToString("G6", CultureInfo.InvariantCulture)}");
                 }
             }
             var result = otlp.Export(batch);
@@ -159,6 +182,17 @@ internal static class PrometheusBridge
                 });
             }
             return result;
+        }
+
+        // A point's attribute values after its name, e.g. nginx.http.responses[5xx]: one figure per point.
+        private static string Tags(in MetricPoint point)
+        {
+            var values = new List<string>();
+            foreach (var tag in point.Tags)
+            {
+                values.Add(Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "");
+            }
+            return values.Count == 0 ? "" : $"[{string.Join(',', values)}]";
         }
 
         protected override bool OnShutdown(int timeoutMilliseconds) => otlp.Shutdown(timeoutMilliseconds);

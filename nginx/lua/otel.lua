@@ -21,6 +21,7 @@ local Queue = require "otel.queue"
 local retry = require "otel.retry"
 local Sender = require "otel.sender"
 local span = require "otel.span"
+local metrics = require "metrics"
 
 ffi.cdef [[
   typedef struct { long tv_sec; long tv_nsec; } foobar_timespec;
@@ -58,6 +59,7 @@ local exporting = false
 local pending = {} -- [kind] = true while a timer of that kind ("now", "later", "retry") is set
 local unlogged = {} -- the latest export warnings not logged yet, by kind: drop, retry
 local warning_logged_at = -math.huge
+local published_spans = {} -- this worker's span counts as last added to the status page's (metrics.lua)
 
 -- Internal redirects (try_files to @web, error_page) clear ngx.ctx and run server rewrite again; the
 -- request id does not change, so a request's context is kept here until its log phase.
@@ -293,6 +295,7 @@ local function export(premature, kind)
   if not ok then
     ngx.log(ngx.ERR, "otel: export failed: ", err)
   end
+  metrics.publish_spans(ngx.shared.foobar_metrics, queue, published_spans)
   if (queue.count > 0 or sender.held) and not premature then
     schedule_export()
   end
@@ -374,6 +377,8 @@ local function report(premature)
       end
     end
   end
+  -- Spans dropped because the queue was full, with no export since.
+  metrics.publish_spans(ngx.shared.foobar_metrics, queue, published_spans)
   local line, new_drops = queue:report(ngx.worker.pid())
   if line then
     ngx.log(new_drops and ngx.WARN or ngx.NOTICE, line)

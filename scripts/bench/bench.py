@@ -92,8 +92,9 @@ def start_untraced_nginx(stack, image, network):
     binds = [arg for m in mounts if m["Type"] == "bind"
              for arg in ("-v", f"{m['Source']}:{m['Destination']}" + ("" if m["RW"] else ":ro"))]
     # Only the site's settings: the exporter's (OTEL_*, with the dashboard's key) are not needed untraced.
-    # Its own addresses, not the site's: in the host's network (as the stack's nginx is) its own loopback ports.
-    own = ("NGINX_ACCESS_LOG=", "NGINX_LISTEN=", "NGINX_TLS_LISTEN=", "NGINX_HTTPS_PORT=")
+    # Its own addresses, not the site's: in the host's network (as the stack's nginx is) its own loopback ports; and no
+    # status page, whose port is the door's and whose counters are part of what is measured traced.
+    own = ("NGINX_ACCESS_LOG=", "NGINX_LISTEN=", "NGINX_TLS_LISTEN=", "NGINX_HTTPS_PORT=", "NGINX_STATUS_LISTEN=")
     settings = [arg for line in json.loads(run("docker", "inspect", "-f", "{{json .Config.Env}}", source))
                 if line.startswith("NGINX_") and not line.startswith(own) for arg in ("-e", line)]
     addresses = (["-e", f"NGINX_LISTEN=127.0.0.1:{UNTRACED_PORT + 1}", "-e", f"NGINX_TLS_LISTEN=127.0.0.1:{UNTRACED_PORT}"]

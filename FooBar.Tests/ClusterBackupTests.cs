@@ -53,6 +53,9 @@ public sealed class ClusterBackupTests(DatabaseClusterStackFixture stack, ITestO
         {
             await using var node = await stack.Database.OpenNodeAsync(name);
             Assert.Equal(3, await node.ScalarAsync<long>("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'wsrep_cluster_size'"));
+            // The donor of the last state transfer is Synced again too: the cluster is left as the other tests expect it.
+            await Poll.UntilAsync(async () => (await node.RowsAsync("SHOW STATUS LIKE 'wsrep_local_state_comment'", row => row.GetString(1))).Single() == "Synced",
+                $"{name} synced", TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(1));
         }
     }
 

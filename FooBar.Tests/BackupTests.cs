@@ -46,7 +46,7 @@ public sealed class BackupTests(OutageStackFixture stack, ITestOutputHelper outp
     }
 
     [Fact]
-    public async Task A_backup_under_the_steady_load_fails_no_request_and_slows_none_past_a_second()
+    public async Task A_backup_under_the_steady_load_fails_no_request()
     {
         var load = SteadyLoad.Start(stack, maxDuration: TimeSpan.FromMinutes(3));
         await load.RunUntilAsync(gets: 30);
@@ -63,8 +63,8 @@ public sealed class BackupTests(OutageStackFixture stack, ITestOutputHelper outp
             $"{slowest.TotalMilliseconds:0} ms, {((slowestRequest?.StartedAt ?? started) - started).TotalSeconds:0.0} s into it: {slowestRequest}\n{backup}");
         load.AssertAtLeast(gets: 60, posts: 5);
         Assert.True(during.Count >= 10, $"only {during.Count} requests were made during the backup");
+        // The slowest is printed, not asserted: a speed target is a benchmark's figure (docs/backups.md), not a test's.
         Assert.All(requests, request => Assert.True(request.Succeeded, $"failed: {request}"));
-        Assert.True(slowest <= TimeSpan.FromSeconds(1), $"the slowest request during the backup took {slowest.TotalMilliseconds:0} ms");
     }
 
     public void Dispose() => _db.Dispose();

@@ -41,7 +41,9 @@ public sealed class NginxMetricsTests(StackFixture stack)
         foreach (var name in moved)
         {
             Assert.True(after.ContainsKey(name), $"{name}: not exported");
-            Assert.InRange(after[name] - before[name], Pages, Pages * (1 + ProbeSlack));
+            var delta = after[name] - before[name];
+            Assert.True(delta >= Pages && delta <= Pages * (1 + ProbeSlack),
+                $"{name} moved by {delta} for {Pages} pages; before: {Figures(before)}; after: {Figures(after)}");
         }
         // Every page's span is counted once it has left the queue: sent, or dropped with its reason (the collector's
         // pace on a busy machine decides which, TracingTests how many are sent).
@@ -56,6 +58,9 @@ public sealed class NginxMetricsTests(StackFixture stack)
         Assert.True(after["nginx.connections.accepted"] > before["nginx.connections.accepted"]);
         Assert.Equal(after["nginx.connections.accepted"], after["nginx.connections.handled"]);
     }
+
+    private static string Figures(Dictionary<string, double> figures) =>
+        string.Join(' ', figures.Where(f => f.Key.StartsWith("nginx.", StringComparison.Ordinal)).Select(f => $"{f.Key}={f.Value}"));
 
     private static double SpansAccountedFor(Dictionary<string, double> figures) =>
         figures.GetValueOrDefault("nginx.spans.exported") + figures.GetValueOrDefault("nginx.spans.dropped[queue_full]")

@@ -65,12 +65,24 @@ public static class DistributedApplicationExtensions
     /// <summary>Everything a resource has written to its console so far.</summary>
     public static async Task<List<string>> LogLinesAsync(this DistributedApplication app, string resourceName)
     {
-        var lines = new List<string>();
-        await foreach (var batch in app.Services.GetRequiredService<ResourceLoggerService>().GetAllAsync(app.Resource(resourceName)))
+        for (var attempt = 1; ; attempt++)
         {
-            lines.AddRange(batch.Select(line => line.Content));
+            try
+            {
+                var lines = new List<string>();
+                await foreach (var batch in app.Services.GetRequiredService<ResourceLoggerService>().GetAllAsync(app.Resource(resourceName)))
+                {
+                    lines.AddRange(batch.Select(line => line.Content));
+                }
+                return lines;
+            }
+            // A process that exited and was started again by its supervisor meanwhile is a new object of DCP's, and the
+            // old one's logs are asked for by a name that is gone (404): asked again, they come from the new one's list.
+            catch (Exception error) when (attempt < 3 && error.GetType().Name == "HttpOperationException" && error.Message.Contains("'NotFound'", StringComparison.Ordinal))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+            }
         }
-        return lines;
     }
 
     /// <summary>The resource of the model named <paramref name="resourceName"/>.</summary>

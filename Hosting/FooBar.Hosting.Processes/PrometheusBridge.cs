@@ -94,7 +94,9 @@ internal static class PrometheusBridge
             };
 
             IReadOnlyDictionary<string, double>? scrape = null;
-            using var meter = new Meter($"FooBar.Bridge.{watched.Name}");
+            // Named by the watched resource's instance: a meter provider takes every meter of its name in the process, and
+            // AppHosts run side by side in one process (the tests) each have an nginx and a mysql.
+            using var meter = new Meter($"FooBar.Bridge.{instance}");
             foreach (var instrument in metrics.GroupBy(m => m.Name))
             {
                 var figures = instrument.ToList();

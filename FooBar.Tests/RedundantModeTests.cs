@@ -100,12 +100,12 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
     [Fact]
     public async Task One_instance_stopped_makes_the_group_Degraded_naming_it_while_the_site_answers_and_Healthy_once_it_is_back()
     {
-        await GroupHealthAsync(HealthStatus.Healthy);
+        await stack.App.HealthReportAsync("web", HealthStatus.Healthy);
         await stack.App.ExecuteCommandAsync("web-2", KnownResourceCommands.StopCommand);
         string degraded;
         try
         {
-            degraded = await GroupHealthAsync(HealthStatus.Degraded);
+            degraded = await stack.App.HealthReportAsync("web", HealthStatus.Degraded);
             // The other two carry the site meanwhile.
             using var site = stack.CreateSiteClient();
             for (var view = 0; view < 10; view++)
@@ -118,19 +118,11 @@ public sealed class RedundantModeTests(RedundantStackFixture stack, ITestOutputH
         {
             await stack.App.ExecuteCommandAsync("web-2", KnownResourceCommands.StartCommand);
         }
-        var healthy = await GroupHealthAsync(HealthStatus.Healthy);
+        var healthy = await stack.App.HealthReportAsync("web", HealthStatus.Healthy);
 
         Assert.StartsWith("2 of 3 instances healthy", degraded);
         Assert.Contains("web-2", degraded);
         Assert.Equal("3 of 3 instances healthy", healthy);
-    }
-
-    // The web group's health, as the dashboard shows it, once it is the one expected; its report's line.
-    private async Task<string> GroupHealthAsync(HealthStatus expected)
-    {
-        var group = await stack.App.ResourceNotifications.WaitForResourceAsync("web", e => e.Snapshot.HealthStatus == expected)
-            .WaitAsync(TimeSpan.FromSeconds(60));
-        return string.Join("; ", group.Snapshot.HealthReports.Select(report => report.Description));
     }
 
     // Under the steady load, does harm to one instance's process and waits until a new process of it is healthy:

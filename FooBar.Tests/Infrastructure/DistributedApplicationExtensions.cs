@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using MySqlConnector;
 
 namespace FooBar.Tests.Infrastructure;
@@ -61,6 +62,17 @@ public static class DistributedApplicationExtensions
 
     /// <summary>The process id in a project's snapshot, or null while it has none (the liveness probe's reading of it).</summary>
     public static int? ProcessId(CustomResourceSnapshot snapshot) => ProjectLivenessExtensions.ProcessId(snapshot);
+
+    /// <summary>
+    /// Waits, a minute at most, until the dashboard shows <paramref name="resourceName"/>'s health as
+    /// <paramref name="expected"/>; its health reports' lines then.
+    /// </summary>
+    public static async Task<string> HealthReportAsync(this DistributedApplication app, string resourceName, HealthStatus expected)
+    {
+        var resource = await app.ResourceNotifications.WaitForResourceAsync(resourceName, e => e.Snapshot.HealthStatus == expected)
+            .WaitAsync(TimeSpan.FromSeconds(60));
+        return string.Join("; ", resource.Snapshot.HealthReports.Select(report => report.Description));
+    }
 
     /// <summary>Everything a resource has written to its console so far.</summary>
     public static async Task<List<string>> LogLinesAsync(this DistributedApplication app, string resourceName)

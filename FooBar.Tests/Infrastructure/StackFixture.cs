@@ -195,11 +195,15 @@ public sealed class RedundantCollection : ICollectionFixture<RedundantStackFixtu
 
 /// <summary>
 /// High availability (FooBar:HighAvailability): two front doors, nginx-1 and nginx-2, on one address, three instances
-/// of the app and MySQL's cluster (its nodes without volumes); on a stack of its own, because its tests stop and kill the doors.
+/// of the app and MySQL's cluster of three nodes, mysql-1 … mysql-3, each in a volume of this fixture's own; on a stack
+/// of its own, because its tests stop and kill the doors, the instances and the nodes (one stack for them all: a Galera
+/// cluster is the slowest start of any stack).
 /// </summary>
 public sealed class HighAvailabilityStackFixture : StackFixture
 {
     protected override string[] AppHostArgs { get; } = ["--FooBar:HighAvailability=true"];
+
+    protected override string? DataVolumeName { get; } = $"foobar-tests-{Guid.NewGuid():N}";
 
     protected override string SiteResource => "nginx-1";
 }
@@ -208,26 +212,6 @@ public sealed class HighAvailabilityStackFixture : StackFixture
 public sealed class HighAvailabilityCollection : ICollectionFixture<HighAvailabilityStackFixture>
 {
     public const string Name = "high availability";
-}
-
-/// <summary>
-/// High availability's database tier (FooBar:HighAvailability): MySQL as a Galera cluster of three nodes, mysql-1 … mysql-3,
-/// each in a volume of this fixture's own, and three instances of the app; on a stack of its own, because its tests stop
-/// and kill the nodes.
-/// </summary>
-public sealed class DatabaseClusterStackFixture : StackFixture
-{
-    protected override string[] AppHostArgs { get; } = ["--FooBar:HighAvailability=true", "--FooBar:Profile=Production"];
-
-    protected override string? DataVolumeName { get; } = $"foobar-tests-{Guid.NewGuid():N}";
-
-    protected override string SiteResource => "nginx-1";
-}
-
-[CollectionDefinition(Name)]
-public sealed class DatabaseClusterCollection : ICollectionFixture<DatabaseClusterStackFixture>
-{
-    public const string Name = "database cluster";
 }
 
 /// <summary>

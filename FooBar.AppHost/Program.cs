@@ -15,6 +15,9 @@ var highAvailability = HighAvailability.From(builder.Configuration);
 // or node's figures (connections, queries, InnoDB, Galera) reach the dashboard as its metrics (mysqld-exporter, <name>-exporter).
 var database = highAvailability.Enabled
     ? builder.AddMySqlCluster("mysql", HighAvailability.DatabaseNodes).WithMaxConnections(WebInstances.DatabaseConnections)
+        // Backups by scripts/db.sh, as on the command line, of the last synced node: "Back up" in the dashboard; in
+        // production every 6 hours, pruned.
+        .WithBackups(builder.Configuration, profile)
         .WithAdminPage(profile).WithMetricsExporter().AddDatabase("foobardb")
     : builder.AddMySql("mysql").WithImageFromConfiguration().WithDataVolume().WithMaxConnections(WebInstances.DatabaseConnections)
         // Backups by scripts/db.sh, as on the command line: "Back up" in the dashboard; in production every 6 hours, pruned.

@@ -13,7 +13,7 @@ namespace FooBar.Tests;
 /// </summary>
 [Collection(HighAvailabilityCollection.Name)]
 [Trait(Speed.Name, Speed.Docker)]
-public sealed class DatabaseClusterTests(HighAvailabilityStackFixture stack, ITestOutputHelper output)
+public sealed class DatabaseClusterTests(HighAvailabilityStackFixture stack, ITestOutputHelper output) : RecreatesContainers
 {
     private static readonly string[] Nodes = ["mysql-1", "mysql-2", "mysql-3"];
     private static readonly TimeSpan RejoinTimeout = TimeSpan.FromMinutes(3);

@@ -62,6 +62,8 @@ public class StackFixture : IAsyncLifetime, ISite
 
         _app = await appHost.BuildAsync(startup.Token);
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        // Its containers are created and connected to their network now.
+        using var networking = await EngineNetworkTurns.Engine.ShareAsync();
         try
         {
             await _app.StartAsync(startup.Token);
@@ -107,7 +109,7 @@ public class StackFixture : IAsyncLifetime, ISite
     /// </summary>
     protected virtual string? DataVolumeName => null;
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         _dashboardClient?.Dispose();
         if (_app is not null)
@@ -201,11 +203,20 @@ public sealed class RedundantCollection : ICollectionFixture<RedundantStackFixtu
 /// </summary>
 public sealed class HighAvailabilityStackFixture : StackFixture
 {
-    protected override string[] AppHostArgs { get; } = ["--FooBar:HighAvailability=true"];
+    /// <summary>Where the cluster's Back up command writes (FooBar:Backups:Folder): this fixture's own, removed with it.</summary>
+    public DirectoryInfo BackupFolder { get; } = Directory.CreateTempSubdirectory("foobar-tests-backups-");
+
+    protected override string[] AppHostArgs => ["--FooBar:HighAvailability=true", $"--FooBar:Backups:Folder={BackupFolder.FullName}"];
 
     protected override string? DataVolumeName { get; } = $"foobar-tests-{Guid.NewGuid():N}";
 
     protected override string SiteResource => "nginx-1";
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        BackupFolder.Delete(recursive: true);
+    }
 }
 
 [CollectionDefinition(Name)]

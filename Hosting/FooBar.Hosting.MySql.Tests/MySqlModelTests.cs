@@ -56,6 +56,22 @@ public sealed class MySqlModelTests
     }
 
     [Fact]
+    public void A_cluster_has_one_backup_command_of_its_own_and_none_on_its_nodes_and_its_schedule_is_a_minute_or_more()
+    {
+        var builder = DistributedApplication.CreateBuilder();
+        builder.Configuration["ContainerImages:mysql"] = "foobar/mysql-compatible:test";
+        var cluster = builder.AddMySqlCluster("mysql").WithBackupCommand("/opt/db.sh", ["backup"]);
+
+        var command = Assert.Single(cluster.Resource.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == MySqlBackupExtensions.BackupCommandName);
+        Assert.Equal("Back up", command.DisplayName);
+        // The command picks a synced node when it runs: the nodes carry none, so no operator backs up a node that is behind.
+        Assert.All(cluster.Resource.Nodes, node => Assert.DoesNotContain(node.Annotations.OfType<ResourceCommandAnnotation>(), c => c.Name == MySqlBackupExtensions.BackupCommandName));
+        Assert.Throws<ArgumentException>(() => builder.AddMySqlCluster("other").WithBackupCommand("", ["backup"]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => cluster.WithBackupSchedule(TimeSpan.FromSeconds(30), "/opt/db.sh", ["backup"]));
+        cluster.WithBackupSchedule(TimeSpan.FromHours(6), "/opt/db.sh", ["backup", "--keep", "7"]);
+    }
+
+    [Fact]
     public void Passwords_that_are_not_given_are_generated_secrets_named_after_their_resource()
     {
         var builder = DistributedApplication.CreateBuilder();

@@ -102,10 +102,14 @@ public sealed class SwarmStackTests(SwarmStackFixture stack, ITestOutputHelper o
             tasks => tasks.Count == SwarmStackFixture.WebInstances && tasks.All(task => task.TaskId != killed.TaskId), ReplacementTimeout);
         await Task.Delay(TimeSpan.FromSeconds(2));
         var requests = await load.StopAsync();
+        // Every task back: the script says so in the dashboard's words.
+        var status = await stack.StatusAsync();
 
         SteadyLoad.Report(requests, output.WriteLine);
         load.AssertAtLeast(gets: 50, posts: 5);
         output.WriteLine($"killed task {killed.TaskId}; running now: {string.Join(", ", replaced.Select(task => task.TaskId))}");
+        Assert.True(status.Succeeded, SwarmStackFixture.Explain("status", status));
+        Assert.Contains("health: Healthy: every service runs all its tasks", status.Output);
         var gets = requests.Where(r => r.Method == "GET").ToList();
         Assert.All(gets, get => Assert.True(get.Succeeded, $"failed: {get}"));
         // A post the killed task had received may have been stored or not, and its visitor was told so; every acknowledged one is stored.

@@ -6,7 +6,7 @@
 #                         makes a swarm on this machine where there is none (--nodes N: and N-1 simulated workers),
 #                         builds the images, deploys, waits until every task is healthy, prints the URLs
 #   scripts/swarm.sh update [--stack NAME]   builds the app again and rolls it out, one task at a time
-#   scripts/swarm.sh status [--stack NAME]   services, tasks and URLs
+#   scripts/swarm.sh status [--stack NAME]   services, their health (Degraded: one short of tasks), tasks, URLs
 #   scripts/swarm.sh drain NODE | activate NODE   moves tasks off a node for maintenance, and lets it take them again
 #   scripts/swarm.sh kill NODE | revive NODE       a simulated worker's power cut (its container killed), and its return:
 #                         revive waits until it is back in the swarm and every service runs all its tasks again
@@ -262,10 +262,20 @@ update() {
   log "updated in $((SECONDS - started)) s"
 }
 
+# The stack's health in the dashboard's words: Degraded, naming each service with fewer tasks running than it should have.
+print_health() {
+  local short
+  short=$(docker stack services "$stack" --format '{{.Name}} {{.Replicas}}' |
+    awk '{ split($2, n, "/") } n[1] + 0 < n[2] + 0 { printf "%s%s %d of %d running", sep, $1, n[1], n[2]; sep = "; " }')
+  if [ -n "$short" ]; then echo "health: Degraded: $short"; else echo "health: Healthy: every service runs all its tasks"; fi
+}
+
 status() {
   docker node ls --format 'table {{.Hostname}}\t{{.Status}}\t{{.Availability}}\t{{.ManagerStatus}}'
   echo
   docker stack services "$stack"
+  echo
+  print_health
   echo
   docker stack ps "$stack" --filter desired-state=running --format 'table {{.Name}}\t{{.Node}}\t{{.CurrentState}}'
   echo

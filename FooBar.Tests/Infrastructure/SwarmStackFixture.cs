@@ -95,6 +95,9 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
     /// <summary>Rebuilds the web image and rolls it out: returns when the rollout has finished, failed or rolled back.</summary>
     internal Task<ProgramResult> UpdateAsync() => RunScriptAsync(UpdateTimeout, "update");
 
+    /// <summary>What <c>swarm.sh status</c> prints: nodes, services, the stack's health, tasks and URLs.</summary>
+    internal Task<ProgramResult> StatusAsync() => RunScriptAsync(TimeSpan.FromMinutes(1), "status");
+
     /// <summary>Takes the stack down, and the swarm with it when the script made it.</summary>
     internal async Task<ProgramResult> DownAsync()
     {

@@ -10,7 +10,7 @@ namespace FooBar.Tests;
 /// </summary>
 [Collection(OutageCollection.Name)]
 [Trait(Speed.Name, Speed.Docker)]
-public sealed class BackupTests(OutageStackFixture stack, ITestOutputHelper output) : RecreatesContainers, IDisposable
+public sealed class BackupTests(OutageStackFixture stack, ITestOutputHelper output) : IDisposable
 {
     private readonly BackupScript _db = new(() => stack.App.ContainerName("mysql"));
 

@@ -7,12 +7,12 @@ using Xunit.Abstractions;
 namespace FooBar.Tests;
 
 /// <summary>
-/// scripts/db.sh with high availability, on its stack: a backup taken from one Galera node, desynced
+/// scripts/db.sh with high availability, on the database cluster's stack: a backup taken from one Galera node, desynced
 /// while it runs so that its peers never wait for it; a restore that rebuilds the cluster from that node.
 /// </summary>
-[Collection(HighAvailabilityCollection.Name)]
+[Collection(DatabaseClusterCollection.Name)]
 [Trait(Speed.Name, Speed.Docker)]
-public sealed class ClusterBackupTests(HighAvailabilityStackFixture stack, ITestOutputHelper output) : RecreatesContainers, IDisposable
+public sealed class ClusterBackupTests(DatabaseClusterStackFixture stack, ITestOutputHelper output) : IDisposable
 {
     private readonly BackupScript _db = new(() => stack.App.ContainerName("mysql-3"));
 

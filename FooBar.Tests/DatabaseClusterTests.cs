@@ -6,14 +6,14 @@ using Xunit.Abstractions;
 namespace FooBar.Tests;
 
 /// <summary>
-/// High availability's database tier, on the high-availability stack: MySQL as a Galera cluster of three nodes, each published on
+/// High availability's database tier on a stack of its own: MySQL as a Galera cluster of three nodes, each published on
 /// its own loopback address at one shared port, which the app is given all of. The node the app's connections are on,
 /// stopped or killed under a steady load, costs the visitors nothing: no failed page, no failed post, every acknowledged
 /// post on every node once.
 /// </summary>
-[Collection(HighAvailabilityCollection.Name)]
+[Collection(DatabaseClusterCollection.Name)]
 [Trait(Speed.Name, Speed.Docker)]
-public sealed class DatabaseClusterTests(HighAvailabilityStackFixture stack, ITestOutputHelper output) : RecreatesContainers
+public sealed class DatabaseClusterTests(DatabaseClusterStackFixture stack, ITestOutputHelper output)
 {
     private static readonly string[] Nodes = ["mysql-1", "mysql-2", "mysql-3"];
     private static readonly TimeSpan RejoinTimeout = TimeSpan.FromMinutes(3);

@@ -16,7 +16,7 @@ namespace FooBar.Tests;
 /// </summary>
 [Collection(HighAvailabilityCollection.Name)]
 [Trait(Speed.Name, Speed.Docker)]
-public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, ITestOutputHelper output) : RecreatesContainers
+public sealed class HighAvailabilityTests(HighAvailabilityStackFixture stack, ITestOutputHelper output)
 {
     private static readonly string[] Doors = ["nginx-1", "nginx-2"];
 

@@ -14,7 +14,7 @@ namespace FooBar.Tests;
 /// </summary>
 [Collection(OutageCollection.Name)]
 [Trait(Speed.Name, Speed.Docker)]
-public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper output) : RecreatesContainers
+public sealed class OutageTests(OutageStackFixture stack, ITestOutputHelper output)
 {
     [Fact]
     public async Task With_MySQL_stopped_pages_answer_503_with_Retry_After_within_two_seconds_and_recover()

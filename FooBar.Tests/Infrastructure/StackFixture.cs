@@ -62,8 +62,6 @@ public class StackFixture : IAsyncLifetime, ISite
 
         _app = await appHost.BuildAsync(startup.Token);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        // Its containers are created and connected to their network now.
-        using var networking = await EngineNetworkTurns.Engine.ShareAsync();
         try
         {
             await _app.StartAsync(startup.Token);
@@ -197,16 +195,34 @@ public sealed class RedundantCollection : ICollectionFixture<RedundantStackFixtu
 
 /// <summary>
 /// High availability (FooBar:HighAvailability): two front doors, nginx-1 and nginx-2, on one address, three instances
-/// of the app and MySQL's cluster of three nodes, mysql-1 … mysql-3, each in a volume of this fixture's own; on a stack
-/// of its own, because its tests stop and kill the doors, the instances and the nodes (one stack for them all: a Galera
-/// cluster is the slowest start of any stack).
+/// of the app and MySQL's cluster (its nodes without volumes); on a stack of its own, because its tests stop and kill the doors.
 /// </summary>
 public sealed class HighAvailabilityStackFixture : StackFixture
+{
+    protected override string[] AppHostArgs { get; } = ["--FooBar:HighAvailability=true"];
+
+    protected override string SiteResource => "nginx-1";
+}
+
+[CollectionDefinition(Name)]
+public sealed class HighAvailabilityCollection : ICollectionFixture<HighAvailabilityStackFixture>
+{
+    public const string Name = "high availability";
+}
+
+/// <summary>
+/// High availability's database tier (FooBar:HighAvailability): MySQL as a Galera cluster of three nodes, mysql-1 … mysql-3,
+/// each in a volume of this fixture's own, and three instances of the app; on a stack of its own, because its tests stop
+/// and kill the nodes. It starts after the Swarm stack's tests have left the swarm (Parallelism.cs): a container that
+/// DCP connects to a network made before that leave reaches none of its peers.
+/// </summary>
+public sealed class DatabaseClusterStackFixture : StackFixture
 {
     /// <summary>Where the cluster's Back up command writes (FooBar:Backups:Folder): this fixture's own, removed with it.</summary>
     public DirectoryInfo BackupFolder { get; } = Directory.CreateTempSubdirectory("foobar-tests-backups-");
 
-    protected override string[] AppHostArgs => ["--FooBar:HighAvailability=true", $"--FooBar:Backups:Folder={BackupFolder.FullName}"];
+    protected override string[] AppHostArgs =>
+        ["--FooBar:HighAvailability=true", "--FooBar:Profile=Production", $"--FooBar:Backups:Folder={BackupFolder.FullName}"];
 
     protected override string? DataVolumeName { get; } = $"foobar-tests-{Guid.NewGuid():N}";
 
@@ -220,9 +236,9 @@ public sealed class HighAvailabilityStackFixture : StackFixture
 }
 
 [CollectionDefinition(Name)]
-public sealed class HighAvailabilityCollection : ICollectionFixture<HighAvailabilityStackFixture>
+public sealed class DatabaseClusterCollection : ICollectionFixture<DatabaseClusterStackFixture>
 {
-    public const string Name = "high availability";
+    public const string Name = "database cluster";
 }
 
 /// <summary>

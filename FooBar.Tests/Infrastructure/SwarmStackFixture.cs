@@ -101,11 +101,7 @@ public sealed partial class SwarmStackFixture : IAsyncLifetime, ISite
     /// <summary>Takes the stack down, and the swarm with it when the script made it.</summary>
     internal async Task<ProgramResult> DownAsync()
     {
-        ProgramResult down;
-        using (await EngineNetworkTurns.Engine.TakeExclusiveAsync())
-        {
-            down = await RunScriptAsync(DownTimeout, "down");
-        }
+        var down = await RunScriptAsync(DownTimeout, "down");
         _takenDown |= down.Succeeded;
         return down;
     }

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from stack import REPO
@@ -46,9 +47,12 @@ class AspireCli:
             "DOTNET_CLI_TELEMETRY_OPTOUT": "1",
         }
 
+    def command_line(self, *args):
+        return ["dotnet", "tool", "run", "aspire", "--", *args, "--nologo", "--non-interactive"]
+
     def run(self, *args, timeout=120):
         """(exit code, output) of `aspire ARGS`, run in the repository so that the AppHost counts as in scope."""
-        command = ["dotnet", "tool", "run", "aspire", "--", *args, "--nologo", "--non-interactive"]
+        command = self.command_line(*args)
         try:
             done = subprocess.run(command, cwd=REPO, env=self.env, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -78,3 +82,50 @@ class AspireCli:
 
     def close(self):
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+class HealthWatch:
+    """Every change of some resources' health as the dashboard shows it (Healthy, Degraded, Unhealthy, with the health
+    reports' reasons), timed on `clock`: one `aspire describe --follow`, which writes a JSON line per resource update."""
+
+    def __init__(self, cli, names, clock):
+        self.names, self.clock = set(names), clock
+        self.changes = []  # (time on the clock, resource, status, reasons)
+        self._status = {}
+        self._process = subprocess.Popen(cli.command_line("describe", "--follow", "--format", "Json"), cwd=REPO,
+                                         env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self._process.stdout:
+            try:
+                resource = json.loads(line)
+            except ValueError:
+                continue  # the CLI's own lines ("Scanning ...")
+            name = resource.get("displayName") if isinstance(resource, dict) else None
+            if name not in self.names:
+                continue
+            # No health at all while a resource is not running (stopped, or starting again).
+            status = resource.get("healthStatus") or "no health"
+            if self._status.get(name) != status:
+                self._status[name] = status
+                self.changes.append((round(self.clock(), 3), name, status, reasons(resource.get("healthReports"))))
+
+    def between(self, begin, end):
+        return [change for change in self.changes if begin <= change[0] < end]
+
+    def close(self):
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+def reasons(reports):
+    """The descriptions of a resource's health reports that are not healthy, in one line."""
+    listed = reports.values() if isinstance(reports, dict) else reports or []
+    return "; ".join(r.get("description") or r.get("name") or "" for r in listed
+                     if isinstance(r, dict) and r.get("status") not in (None, "Healthy") and (r.get("description") or r.get("name")))

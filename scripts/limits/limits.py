@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
 import wrk  # noqa: E402  (scripts/lib: what bench and limits share)
-from aspire_cli import AspireCli  # noqa: E402
+from aspire_cli import AspireCli, HealthWatch  # noqa: E402
 from site_http import SITE, get  # noqa: E402
 from stack import CLK_TCK, REPO, UNLIMITED_CLIENT, Stack, commit, containers, cpu_by_group, machine, machine_busy_ticks, memory_by_group, processes, run  # noqa: E402
 from stack import log as stack_log  # noqa: E402
@@ -138,6 +138,7 @@ class Phase:
         self.action, self.since = action, since  # the marks failures and recovery are counted from
         self.marks = {}
         self.notes = []
+        self.health = []  # what the dashboard said of the groups meanwhile (HealthWatch's changes)
         self.mark("begin")
 
     def mark(self, name):
@@ -145,8 +146,9 @@ class Phase:
 
 
 class Limits:
-    def __init__(self, args, stack, cli, load, timing, names, doors=()):
+    def __init__(self, args, stack, cli, load, timing, names, doors=(), health=None):
         self.args, self.stack, self.cli, self.load, self.timing = args, stack, cli, load, timing
+        self.health = health
         self.names = names  # the app's instances
         self.doors = list(doors)  # high availability's front doors (nginx-1, nginx-2); none otherwise
         self.new_images = set()  # the upgraded doors' image tags, removed once the stack has stopped
@@ -172,6 +174,8 @@ class Limits:
             except Exception as again:  # noqa: BLE001
                 phase.notes.append(f"recovering failed: {again}")
         self.settle(phase)
+        if self.health:
+            phase.health = self.health.between(phase.marks["begin"], phase.marks["end"])
         self.phases.append(phase)
         log(f"  {phase.name}: done in {phase.marks['end'] - phase.marks['begin']:.0f} s")
 
@@ -398,6 +402,9 @@ def analyse(records, phase):
         "p50_ms": percentile([r.ms for r in window], 0.5), "p99_ms": percentile([r.ms for r in window], 0.99),
         "longest_wait_ms": max((r.ms for r in window), default=None),
         "first_failure_s": None, "disruption_s": 0.0, "answered_again_s": None,
+        # Each change of a group's health in the dashboard, in seconds from the action (the stop, the restart ...).
+        "dashboard": [{"after_s": round(t - phase.marks.get(phase.action, begin), 1), "resource": name, "health": status,
+                       "reasons": why} for t, name, status, why in phase.health],
         # How long the stop, or the maintenance action until all was healthy (or reloaded), took.
         "stop_took_s": round(phase.marks["stopped"] - phase.marks["stop"], 2) if "stopped" in phase.marks else None,
         "action_took_s": round(max(phase.marks.get("healthy", 0), phase.marks.get("reloaded", 0)) - phase.marks[phase.action], 2)
@@ -501,6 +508,14 @@ def counts(mapping):
     return ", ".join(f"{k} ×{v}" for k, v in mapping.items()) or "—"
 
 
+def dashboard_said(phase):
+    """The groups' health changes in a phase, in one cell: "web Degraded +0.4 s, Healthy +9.1 s"."""
+    said = {}
+    for change in phase.get("dashboard", []):
+        said.setdefault(change["resource"], []).append(f"{change['health']} {change['after_s']:+.1f} s")
+    return "; ".join(f"{name} {', '.join(changes)}" for name, changes in said.items()) or "-"
+
+
 def seconds_or_dash(value):
     return "—" if value is None else f"{value:.1f}"
 
@@ -521,19 +536,24 @@ def print_tables(results):
     print(f"\n## {mode}: single points of failure (each stopped {results['timing_s']['stopped']} s, then started"
           + ("; or killed, or hung" if mode.startswith("ha") else "") + ")")
     table(["stopped", "requests", "failed", "what visitors got", "failed by kind", "longest wait ms", "disrupted s",
-           "all answer again, s after start", "stop took s"],
+           "all answer again, s after start", "stop took s", "the dashboard said"],
           [[p["name"], p["requests"], p["failed"], counts(p["failed_by_status"]), counts(p["failed_by_kind"]),
             f"{p['longest_wait_ms']:,.0f}", seconds_or_dash(p["disruption_s"]), seconds_or_dash(p["answered_again_s"]),
-            seconds_or_dash(p["stop_took_s"])]
+            seconds_or_dash(p["stop_took_s"]), dashboard_said(p)]
            for p in phases if p["part"] == "spof"])
     print(f"\n## {mode}: maintenance")
-    table(["action", "requests", "failed", "what visitors got", "longest wait ms", "disrupted s", "action took s"],
+    table(["action", "requests", "failed", "what visitors got", "longest wait ms", "disrupted s", "action took s",
+           "the dashboard said"],
           [[p["name"], p["requests"], p["failed"], counts(p["failed_by_status"]), f"{p['longest_wait_ms']:,.0f}",
-            seconds_or_dash(p["disruption_s"]), seconds_or_dash(p["action_took_s"])]
+            seconds_or_dash(p["disruption_s"]), seconds_or_dash(p["action_took_s"]), dashboard_said(p)]
            for p in phases if p["part"] == "maintenance"])
     for p in phases:
         for note in p["notes"]:
             print(f"- {p['name']}: {note}")
+        for change in p.get("dashboard", []):
+            if change["reasons"]:
+                print(f"- {p['name']}: the dashboard said {change['resource']} {change['health']} "
+                      f"{change['after_s']:+.1f} s: {change['reasons']}")
     posts = results.get("posts")
     if posts:
         print(f"- posts: {posts['attempted']} begun; the form did not load for {posts['form_not_loaded']}; "
@@ -625,7 +645,7 @@ def main():
     stack = Stack.start(run_args, out / f"stack-{run_id}.log", f"{SITE}/", env=UNLIMITED_CLIENT)
     log(f"the site answered after {stack.timeline['site / is 200']} s")
     results["site_dns"] = stack.site_dns
-    cli = load = limits = None
+    cli = load = limits = health = None
     try:
         cli = AspireCli(stack.pid)
         resources = cli.resources()
@@ -658,9 +678,11 @@ def main():
         if parts & {"spof", "maintenance"}:
             load = SteadyLoad(args.rate, connections=max(8, args.rate // 3), post_marker=f"limits {run_id}", max_seconds=1200,
                               records_csv=out / f"limits-{mode}-{stamp}-requests.csv")
-            limits = Limits(args, stack, cli, load, timing, names, doors)
             log(f"steady load: {args.rate} req/s through nginx")
             load.start()
+            # The groups (web's instances, the front doors, the cluster) or, in the single mode, the parts themselves.
+            health = HealthWatch(cli, [name for name in ("web", "nginx", "mysql") if name in resources], load.now)
+            limits = Limits(args, stack, cli, load, timing, names, doors, health)
             try:
                 limits.baseline()
                 if "spof" in parts and not args.ha:
@@ -706,6 +728,8 @@ def main():
             log("scale: wrk on /fortunes, " + ", ".join(map(str, STEPS)) + " clients")
             results["scale"] = scale(stack, timing["step"], doors)
     finally:
+        if health:
+            health.close()
         if load:
             load.stop()
         if cli:
